@@ -1,0 +1,1 @@
+"""Shared helpers: image coercion and Hub I/O."""
