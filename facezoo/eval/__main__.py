@@ -39,7 +39,7 @@ def load_evaluation(name: str, table: Dict[str, str] = EVALUATIONS) -> Callable[
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as err:
         # Only a missing evaluation module is "unavailable"; a missing dependency inside it is a real error.
-        if err.name and module_name.startswith(err.name):
+        if err.name and (module_name == err.name or module_name.startswith(err.name + ".")):
             raise EvaluationUnavailable(f"evaluation {name!r} is not available: module {module_name} does not exist") from err
         raise
     func = getattr(module, func_name or "main", None)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Callable, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
-import scipy.linalg
 import torch
 
 from facezoo.eval._arrays import ArrayLike, as_float64, batched_images, reduce, same_shape
@@ -30,27 +29,31 @@ def extract_features(images: ArrayLike, feature_fn: FeatureFn, batch_size: int =
     return torch.cat(out).numpy()
 
 
-def frechet_distance(features_a: ArrayLike, features_b: ArrayLike, eps: float = 1e-6) -> float:
+def _psd_sqrt(cov: np.ndarray) -> np.ndarray:
+    w, v = np.linalg.eigh(cov)
+    return (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+
+
+def frechet_distance(features_a: ArrayLike, features_b: ArrayLike) -> float:
     """Fréchet distance between Gaussians fitted to two feature sets ``(N, D)`` and ``(M, D)``:
     ``|mu_a - mu_b|^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))`` with unbiased covariances.
 
-    When the covariance product is singular (fewer samples than dimensions) `eps` is added to both diagonals,
-    as the reference FID implementation does. See the module docstring: not comparable with Inception FID.
+    ``Tr((S_a S_b)^(1/2))`` is computed as the sum of the square roots of the eigenvalues of the symmetric
+    ``S_a^(1/2) S_b S_a^(1/2)`` (same spectrum), which stays exact when the covariances are singular (fewer
+    samples than dimensions) without the reference FID code's ``eps`` offset. See the module docstring: not
+    comparable with Inception FID.
     """
     a, b = as_float64(features_a, "features_a", (2,)).numpy(), as_float64(features_b, "features_b", (2,)).numpy()
     if a.shape[1] != b.shape[1]:
         raise ValueError(f"feature sets must share their dimension, got {a.shape[1]} and {b.shape[1]}")
     if min(len(a), len(b)) < 2:
         raise ValueError("each feature set needs at least 2 samples to estimate a covariance")
-    mu_a, mu_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
-    covmean, _ = scipy.linalg.sqrtm(cov_a @ cov_b, disp=False)
-    if not np.isfinite(covmean).all():
-        offset = np.eye(len(cov_a)) * eps
-        covmean = scipy.linalg.sqrtm((cov_a + offset) @ (cov_b + offset))
-    covmean = np.real(covmean)
-    diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(covmean))
+    root_a = _psd_sqrt(cov_a)
+    middle = root_a @ cov_b @ root_a
+    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2.0), 0.0, None)).sum()
+    diff = a.mean(0) - b.mean(0)
+    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2.0 * trace_sqrt)
 
 
 def feature_frechet_distance(
