@@ -6,6 +6,10 @@ Importing facezoo registers every network and pipeline class, so ``model_index.j
 
 __version__ = "0.1.0"
 
+# diffusers' pipeline loader recognises a component of library "facezoo" by finding `facezoo.ModelMixin` and checking
+# issubclass; re-exporting it is what makes ["facezoo", "<Class>"] entries of model_index.json loadable.
+from diffusers import ModelMixin
+
 from facezoo.checkpoints import list_models
 from facezoo.face.identity_net import IdentityNet
 from facezoo.models.facefeat import (
@@ -38,6 +42,7 @@ __all__ = [
     "FeatureDiscriminator",
     "FeatureGenerator",
     "IdentityNet",
+    "ModelMixin",
     "list_models",
     "list_pipelines",
 ]

@@ -117,6 +117,21 @@ class FacePipeline(DiffusionPipeline):
                 repo_id=repo_id, folder_path=tmp, commit_message=commit_message, create_pr=create_pr
             )
 
+    def register_modules(self, **kwargs: Any) -> None:
+        """Register networks; facezoo ones are recorded as ``["facezoo", "<Class>"]`` in ``model_index.json``.
+
+        diffusers records a custom component under its full module path; naming the package instead keeps saved
+        folders loadable when a module moves, and resolves through the classes `facezoo` exports at top level.
+        """
+        super().register_modules(**kwargs)
+        renamed = {}
+        for name, module in kwargs.items():
+            library, class_name = self.config.get(name, (None, None)) if hasattr(self, "config") else (None, None)
+            if isinstance(library, str) and library.startswith("facezoo."):
+                renamed[name] = ("facezoo", class_name)
+        if renamed:
+            self.register_to_config(**renamed)
+
     # ----------------------------------------------------------------------------------------------- inputs / outputs
     def prepare_images(self, images: Any, name: str = "image", size: Optional[int] = None) -> torch.Tensor:
         """Validate and convert `images` to a ``(B, 3, S, S)`` tensor in [-1, 1] on the pipeline's device and dtype."""

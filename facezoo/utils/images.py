@@ -186,15 +186,15 @@ def check_output_type(output_type: str) -> None:
 def postprocess(x: torch.Tensor, output_type: str = "pil"):
     """Network output in [-1, 1] ``(B, 3, H, W)`` → the requested `output_type`.
 
-    ``"pt"``: float tensor in [0, 1], ``(B, 3, H, W)``; ``"np"``: float32 array in [0, 1], ``(B, H, W, 3)``;
+    ``"pt"``: tensor in [0, 1], ``(B, 3, H, W)``, in the network's dtype; ``"np"``: float32 array in [0, 1], ``(B, H, W, 3)``;
     ``"pil"``: list of RGB PIL images.
     """
     check_output_type(output_type)
-    img = from_model_range(x.float())
+    img = from_model_range(x)
     if output_type == "pt":
         return img
     if output_type == "np":
-        return img.cpu().permute(0, 2, 3, 1).numpy()
+        return img.float().cpu().permute(0, 2, 3, 1).numpy()
     return tensor_to_pil(img)
 
 
