@@ -136,3 +136,15 @@ def test_export_pipeline_folder_via_model_index(generator, tmp_path, monkeypatch
 def test_export_pipeline_folder_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="model_index.json"):
         export_pipeline_folder(tmp_path, tmp_path / "out")
+
+
+def test_export_real_pipeline_folder_through_auto_pipeline(tmp_path):
+    from conftest import make_tiny_facefeat
+
+    pipe = make_tiny_facefeat()
+    pipe.save_pretrained(tmp_path / "facefeat")
+    written = export_pipeline_folder(tmp_path / "facefeat", tmp_path / "onnx")  # parity-checked at batch 2
+    names = sorted(p.stem for p in written)
+    assert "image_generator" in names and all(p.is_file() for p in written)
+    expected = sorted(n for n, m in pipe.components.items() if has_dummy_inputs(m))
+    assert names == expected
