@@ -34,6 +34,7 @@ ALBEDO_NAMES = (
     "skin_tone", "skin_red", "skin_yellow", "hair_dark", "hair_red", "hair_gray", "hairline", "hair_length", "bangs",
     "baldness", "brow_thickness", "brow_arch", "brow_dark", "iris_hue", "iris_dark", "lip_red", "lip_dark", "beard",
     "beard_full", "freckles", "mole_count", "mole1_x", "mole1_y", "mole2_x", "mole2_y", "mole3_x", "mole3_y", "cheek_blush",
+    "cloth_hue", "cloth_saturation", "cloth_value",
 )
 _A = {name: i for i, name in enumerate(ALBEDO_NAMES)}
 _NOISE_SHAPES = {"blotch": (3, 8, 8), "strands": (1, 4, 96), "freckles": (1, 48, 48)}
@@ -75,6 +76,17 @@ _IRIS = torch.tensor([[0.30, 0.45, 0.68], [0.42, 0.50, 0.55], [0.33, 0.45, 0.27]
                       [0.38, 0.22, 0.10], [0.20, 0.11, 0.05]])
 
 
+def _smooth(e0: float, e1: float, x: torch.Tensor) -> torch.Tensor:
+    t = ((x - e0) / (e1 - e0)).clamp(0, 1)
+    return t * t * (3 - 2 * t)
+
+
+def _hsv_to_rgb(hsv: torch.Tensor) -> torch.Tensor:
+    h, s, v = hsv.unbind(-1)
+    k = torch.stack([(5 + h * 6) % 6, (3 + h * 6) % 6, (1 + h * 6) % 6], -1)
+    return v.unsqueeze(-1) - (v * s).unsqueeze(-1) * torch.clamp(torch.minimum(k, 4 - k), 0, 1)
+
+
 def _sig(x: torch.Tensor, width: float) -> torch.Tensor:
     return torch.sigmoid(x / width)
 
@@ -110,8 +122,10 @@ class TexturePainter:
         albedo = albedo * (1 - 0.12 * blush.unsqueeze(1) * torch.tensor([0.0, 1.0, 0.8]).view(1, 3, 1, 1))
         ear_r = c["ear_r"]
         albedo = albedo * (1 - 0.15 * (ear_r < 0.55).float() * (ear_r > 0.2).float()).unsqueeze(1)
-        neck_shadow = torch.exp(-((fy + 1.08) / 0.08) ** 2) * (c["ct"] > 0).float()
-        albedo = albedo * (1 - 0.25 * neck_shadow).unsqueeze(1)
+        neck_shadow = torch.exp(-((fy + 1.14) / 0.12) ** 2) * c["ct"].clamp(min=0)
+        folds = torch.exp(-(((afx - 0.13 - 0.5 * (-0.4 - fy).clamp(min=0)) / 0.02) ** 2)) * (fy < -0.4) * (fy > -0.68)
+        under = torch.exp(-((fy + 0.72) / 0.03) ** 2 - (fx / 0.12) ** 2) + torch.exp(-((fy + 0.47) / 0.02) ** 2 - (fx / 0.08) ** 2)
+        albedo = albedo * (1 - 0.2 * neck_shadow - (0.12 * folds + 0.15 * under) * front).unsqueeze(1)
         labels = c["base_label"].long().expand(b, t, t)
 
         # freckles and moles
@@ -133,19 +147,21 @@ class TexturePainter:
         gray = (a[:, _A["hair_gray"]] - 0.75).clamp(min=0).unsqueeze(-1) * 3.5
         hair = hair * (1 - gray) + gray * torch.tensor([0.62, 0.62, 0.62])
         strands = up(params["strands"])[:, 0]  # stretched along v: streaks running down the head
-        hair_tex = hair.view(b, 3, 1, 1) * (0.7 + 0.6 * strands.unsqueeze(1))
+        hair_tex = hair.view(b, 3, 1, 1) * (0.8 + 0.4 * strands.unsqueeze(1))
 
         # --- beard (stubble or full), under the hair
         beard = col("beard")
-        beard_zone = ((fy < -0.47) & (fy > -1.05) & (front > 0.3)) | ((fy < -0.1) & (fy > -1.0) & (theta.abs() > 0.9)
-                                                                      & (theta.abs() < 1.45))
-        not_lips = ~((afx < MOUTH_HALF_WIDTH + 0.02) & (fy < -0.55) & (fy > -0.71))
-        zone = (beard_zone & not_lips & (beard > 0.65)).float()
+        at = theta.abs()
+        beard_top = -0.47 - 0.12 * _smooth(0.0, 0.6, at) + 0.55 * _smooth(0.75, 1.4, at)
+        beard_bottom = -1.07 + 0.3 * _smooth(0.6, 1.4, at)
+        not_lips = 1 - ((afx < MOUTH_HALF_WIDTH + 0.03) & (fy < -0.55) & (fy > -0.72)).float()
+        zone = _sig(beard_top + 0.02 * blotch[:, 1] - fy, 0.01) * _sig(fy - beard_bottom, 0.02) * _sig(1.45 - at, 0.04)
+        zone = zone * not_lips * (beard > 0.65).float()
         full = (col("beard_full") > 0.5).float()
         stubble = 0.35 * (0.6 + 0.4 * freck)
         beard_amt = zone * (full * (0.75 + 0.25 * strands) + (1 - full) * stubble)
-        beard_col = hair.view(b, 3, 1, 1) * full.unsqueeze(1) + (1 - full.unsqueeze(1)) * torch.tensor(
-            [0.22, 0.2, 0.2]).view(1, 3, 1, 1)
+        stubble_col = torch.minimum(skin * 0.6, torch.tensor([0.22, 0.2, 0.2])).view(b, 3, 1, 1)
+        beard_col = hair.view(b, 3, 1, 1) * full.unsqueeze(1) + (1 - full.unsqueeze(1)) * stubble_col
         albedo = albedo * (1 - beard_amt.unsqueeze(1)) + beard_col * beard_amt.unsqueeze(1)
 
         # --- lips and mouth slit
@@ -184,7 +200,7 @@ class TexturePainter:
         y_up = EYE_CENTER[1] + eh * span**0.8 + tilt
         y_lo = EYE_CENTER[1] - 0.8 * eh * span**0.9 + tilt
         eye = (fy < y_up) & (fy > y_lo) & (dx.abs() < 1) & (front > 0.5)
-        sclera = torch.tensor([0.93, 0.9, 0.87]).view(1, 3, 1, 1) * (1 - 0.25 * ((fy - y_lo) / (y_up - y_lo + 1e-6))
+        sclera = torch.tensor([0.86, 0.83, 0.8]).view(1, 3, 1, 1) * (1 - 0.25 * ((fy - y_lo) / (y_up - y_lo + 1e-6))
                                                                       .clamp(0, 1) ** 3).unsqueeze(1)
         iris_col = _lerp_palette(_IRIS, a[:, _A["iris_hue"]]) * (1 - 0.4 * a[:, _A["iris_dark"]]).unsqueeze(-1)
         ir = torch.sqrt((afx - EYE_CENTER[0]) ** 2 + (fy - EYE_CENTER[1] - 0.003) ** 2)
@@ -231,11 +247,16 @@ class TexturePainter:
         hl = h_front + (h_side - h_front) * ramp1 + (h_back - h_side) * ramp2
         hl = hl + 0.03 * (blotch[:, 0] * 2)
         crown_bald = bald * (fy > 0.65 + 0.3 * ramp2).float() * (aa < 0.7).float()
-        hair_m = _sig(fy - hl, 0.01) * (1 - crown_bald)
+        hair_m = _sig(fy - hl, 0.015) * (1 - crown_bald)
         hair_m = hair_m * (1 - (c["base_label"] == _C["neck"]).float() * (aa < 0.35).float())  # never under the chin
         root = torch.exp(-((fy - hl) / 0.03) ** 2) * 0.25
         albedo = albedo * (1 - hair_m.unsqueeze(1)) + (hair_tex * (1 - root.unsqueeze(1))) * hair_m.unsqueeze(1)
         labels = torch.where(hair_m > 0.5, _C["hair"], labels)
+        # --- clothes on the shoulders
+        hsv = torch.stack([a[:, _A["cloth_hue"]], a[:, _A["cloth_saturation"]] * 0.7, 0.15 + 0.75 * a[:, _A["cloth_value"]]], -1)
+        cloth_rgb = _hsv_to_rgb(hsv).view(b, 3, 1, 1) * (0.9 + 0.2 * strands.unsqueeze(1))
+        cloth = c["base_label"] == _C["cloth"]
+        albedo = torch.where(cloth.unsqueeze(1), cloth_rgb, albedo)
         return albedo.clamp(0, 1), labels
 
 
@@ -251,6 +272,7 @@ def _texel_coords(t: int) -> Dict[str, np.ndarray]:
     region = canonical_regions(theta, y, c)
     base = np.full(theta.shape, _C["skin"], dtype=np.int64)
     base[region == REGION_NAMES.index("neck")] = _C["neck"]
+    base[region == REGION_NAMES.index("cloth")] = _C["cloth"]
     nose = region == REGION_NAMES.index("nose")
     base[nose] = _C["nose"]
     ear = region == REGION_NAMES.index("ears")

@@ -29,7 +29,8 @@ __all__ = [
     "grid_theta", "grid_y",
 ]
 
-REGION_NAMES = ("skin", "brows", "eyes", "nose", "lips", "mouth", "ears", "hair", "neck")
+REGION_NAMES = ("skin", "brows", "eyes", "nose", "lips", "mouth", "ears", "hair", "neck", "cloth")
+CLOTH_Y = -1.42  # below this the neck flares into shoulders wearing a top
 EYE_CENTER = (0.27, 0.0)  # (|fx|, fy) of both eye centres
 EYE_HALF = (0.125, 0.042)  # half width / height of the eye opening
 MOUTH_Y = -0.625  # line between the lips; the dark slit is MOUTH_Y +- MOUTH_HALF
@@ -77,14 +78,15 @@ def _profiles(y: np.ndarray):
     # front
     jaw = 0.30 + 0.40 * np.sqrt(np.clip(1 - ((-0.35 - y) / 0.65) ** 2, 0, 1))
     rx_f = np.where(top, 0.75 * c, np.where(y >= -0.35, 0.75 - 0.05 * ((0.1 - y) / 0.45) ** 2, jaw))
-    neck = 0.41 + 0.06 * _smoothstep(-1.5, -1.9, y)
+    shoulder = 1 - (1 - _smoothstep(CLOTH_Y + 0.05, -1.9, y)) ** 2
+    neck = 0.41 + 1.05 * shoulder
     rx_f = np.where(y < -1.0, 0.30 + (neck - 0.30) * _smoothstep(-1.0, -1.15, y), rx_f)
     rz_f = np.where(top, 0.86 * c**0.85, 0.86 - 0.06 * _smoothstep(0.1, -0.9, y))
-    rz_f = rz_f - 0.10 * _smoothstep(-0.9, -1.0, y) - 0.36 * _smoothstep(-1.0, -1.16, y)
+    rz_f = rz_f - 0.10 * _smoothstep(-0.9, -1.0, y) - 0.36 * _smoothstep(-1.0, -1.16, y) + 0.2 * shoulder
     # back
     rx_b = np.where(top, 0.75 * c, 0.75 - (0.75 - 0.44) * _smoothstep(0.1, -0.8, y))
-    rx_b = rx_b + 0.06 * _smoothstep(-1.5, -1.9, y)
-    rz_b = np.where(top, 0.98 * c**0.9, 0.98 - 0.56 * _smoothstep(0.0, -0.8, y) ** 1.2)
+    rx_b = rx_b + 1.02 * shoulder
+    rz_b = np.where(top, 0.98 * c**0.9, 0.98 - 0.56 * _smoothstep(0.0, -0.8, y) ** 1.2) + 0.12 * shoulder
     return rx_f, rz_f, rx_b, rz_b
 
 
@@ -148,6 +150,7 @@ def canonical_regions(theta: np.ndarray, y: np.ndarray, c: Dict[str, np.ndarray]
     reg = np.zeros(theta.shape, dtype=np.int64)
     neck_line = -1.02 + 0.5 * (1 - (0.5 + 0.5 * c["ct"]))  # under the chin at the front, the nape at the back
     reg[y < neck_line] = REGION_NAMES.index("neck")
+    reg[y < CLOTH_Y - 0.12 * np.exp(-((theta / 0.45) ** 2))] = REGION_NAMES.index("cloth")
     hair = (y > 0.55 - 0.15 * (1 - front)) | ((c["ct"] < -0.2) & (y > -0.35))
     reg[hair] = REGION_NAMES.index("hair")
     reg[(c["ear_r"] < 1.0)] = REGION_NAMES.index("ears")
@@ -207,6 +210,7 @@ def _identity_modes(p: np.ndarray, c: Dict[str, np.ndarray], theta: np.ndarray) 
     afx, sgn = np.abs(fx), np.sign(fx)
     head = 1 - _smoothstep(-1.0, -1.25, Y)  # modes of the head leave the lower neck alone
     zero = np.zeros_like(X)
+    neck_w = _smoothstep(-0.95, -1.3, Y) * (1 - _smoothstep(-1.3, -1.5, Y))
     ex, ey = EYE_CENTER
     eye_w = _bump(afx, fy, ex, ey, 0.2, 0.14) * g
     eye_tight = _bump(afx, fy, ex, ey, 0.17, 0.1) * g
@@ -238,7 +242,7 @@ def _identity_modes(p: np.ndarray, c: Dict[str, np.ndarray], theta: np.ndarray) 
         np.stack([zero, zero, 0.5 * c["relief"]["brow_ridge"] * g], -1),
         np.stack([zero, zero, -0.06 * np.clip((fy - 0.2) / 0.6, 0, 1) * g], -1),
         0.4 * ear_dir * 0.14,
-        np.stack([0.06 * X * _smoothstep(-0.95, -1.3, Y), zero, 0.06 * Z * _smoothstep(-0.95, -1.3, Y)], -1),
+        np.stack([0.06 * X * neck_w, zero, 0.06 * Z * neck_w], -1),
         np.stack([zero, zero, -0.05 * g * (1 - _smoothstep(0.3, 0.7, fy)) * (1 - _smoothstep(-0.9, -1.1, fy))], -1),
         np.stack([zero, 0.025 * mouth_w, zero], -1),
         np.stack([0.02 * _bump(fx, fy, 0.3, -0.2, 0.3, 0.4) * g, 0.01 * _bump(fx, fy, 0.27, 0.0, 0.2, 0.2) * g, zero], -1),

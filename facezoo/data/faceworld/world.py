@@ -56,8 +56,8 @@ FAST_KEYS = ("image", "identity", "identity_index", "exp_coeffs", "pose")
 
 # Camera: the head (crown at y=1, chin at y=-1) seen from distance _DIST with a long lens, framed around _Y_CENTRE.
 _DIST = 12.0
-_FOCAL = 0.66
-_Y_CENTRE = -0.1
+_FOCAL = 0.63
+_Y_CENTRE = -0.2
 
 
 def split_identities(split: str) -> np.ndarray:
@@ -130,14 +130,16 @@ def _background(scene: Dict[str, torch.Tensor], size: int) -> torch.Tensor:
     """Procedural backgrounds: a two-colour gradient, low-frequency blotches and, for some, soft stripes."""
     bg = scene["background"]
     b = bg.shape[0]
-    c1, c2 = bg[:, 0:3] * 0.85 + 0.1, bg[:, 3:6] * 0.85 + 0.1
+    # Muted colours (half-way to a random grey): indoor walls and skies rather than saturated noise.
+    grey = bg[:, 11:12] * 0.6 + 0.2
+    c1, c2 = (bg[:, 0:3] + grey) * 0.5, (bg[:, 3:6] + grey) * 0.5
     ang = bg[:, 6] * 2 * math.pi
     coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2 - 1
     yy, xx = torch.meshgrid(coords, coords, indexing="ij")
     t = (xx * torch.cos(ang).view(-1, 1, 1) + yy * torch.sin(ang).view(-1, 1, 1)) * 0.5 + 0.5
     img = c1.view(b, 3, 1, 1) * (1 - t.unsqueeze(1)) + c2.view(b, 3, 1, 1) * t.unsqueeze(1)
     noise = F.interpolate(scene["background_noise"], size=(size, size), mode="bicubic", align_corners=False)
-    img = img + (bg[:, 7].view(b, 1, 1, 1) * 0.35) * (noise - 0.5)
+    img = img + (bg[:, 7].view(b, 1, 1, 1) * 0.25) * (noise - 0.5)
     sang = bg[:, 8] * math.pi
     stripes = torch.sin((xx * torch.cos(sang).view(-1, 1, 1) + yy * torch.sin(sang).view(-1, 1, 1)) * (4 + 20 * bg[:, 9]).view(-1, 1, 1))
     img = img * (1 + (bg[:, 10] > 0.7).float().view(b, 1, 1, 1) * 0.12 * stripes.unsqueeze(1))
