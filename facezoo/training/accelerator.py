@@ -7,10 +7,19 @@ import logging
 import os
 from pathlib import Path
 
+import torch
+
 from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration, ProjectConfiguration, set_seed
 
 logger = logging.getLogger(__name__)
+
+
+def has_accelerator() -> bool:
+    """Whether torch sees a GPU-like device (CUDA, XPU, MPS, ...)."""
+    if hasattr(torch, "accelerator"):
+        return torch.accelerator.is_available()
+    return torch.cuda.is_available()
 
 
 def tracker_config(args: argparse.Namespace) -> dict:
@@ -24,6 +33,8 @@ def create_accelerator(args: argparse.Namespace, project_name: str) -> Accelerat
     - ``ProjectConfiguration(project_dir=output_dir, logging_dir=output_dir/logging_dir)``;
     - ``mixed_precision`` and ``gradient_accumulation_steps`` from the flags (fp16 on CPU: accelerate does not
       enable CPU fp16 autocast, so the run is fp32 and a warning says so);
+    - ``cpu=True`` when torch sees no accelerator: accelerate only recognises a ``torchrun`` launch on CPU as
+      MULTI_CPU (gloo) when told it runs on CPU, otherwise each rank trains alone;
     - a seedable sampler, so a shuffled epoch's order depends only on (seed, epoch) and a resumed run sees the
       same batches as an uninterrupted one;
     - ``set_seed(seed)`` on every process before models are built, so ranks start from identical weights.
@@ -36,6 +47,7 @@ def create_accelerator(args: argparse.Namespace, project_name: str) -> Accelerat
     project_config = ProjectConfiguration(project_dir=str(output_dir), logging_dir=str(output_dir / args.logging_dir))
     report_to = None if args.report_to in (None, "", "none") else args.report_to
     accelerator = Accelerator(
+        cpu=not has_accelerator(),
         gradient_accumulation_steps=args.gradient_accumulation_steps,
         mixed_precision=args.mixed_precision,
         log_with=report_to,

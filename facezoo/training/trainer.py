@@ -109,7 +109,7 @@ class Trainer:
         info = self.checkpoints.load(folder)
         self.global_step, self.batches_seen = info["global_step"], info["batches_seen"]
         self._elapsed_before_resume = float(info.get("wall_time_s", 0.0))
-        # applied once the data iterator exists: creating it draws from the global RNG
+        # applied in `batches` once the data iterator runs
         self._pending_rng = info["rng_state"]
         self.accelerator.print(f"Resumed from {folder} at step {self.global_step}.")
         return True
@@ -180,13 +180,14 @@ class Trainer:
                 if hasattr(dataloader, "set_epoch"):
                     dataloader.set_epoch(epoch)
                 loader = self.accelerator.skip_first_batches(dataloader, skip) if skip else dataloader
-                iterator = iter(loader)
-                if self._pending_rng is not None:
-                    set_rng_state(self._pending_rng)
-                    self._pending_rng = None
                 yielded = False
-                for batch in iterator:
+                for batch in loader:
                     yielded = True
+                    if self._pending_rng is not None:
+                        # restored only once the first batch is fetched: starting the data iterator draws from the
+                        # global RNG (DataLoader base seed), which the uninterrupted run did before this point
+                        set_rng_state(self._pending_rng)
+                        self._pending_rng = None
                     yield batch
                     self.batches_seen += 1
                     if self.accelerator.sync_gradients:
