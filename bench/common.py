@@ -75,6 +75,9 @@ def machine_info() -> Dict[str, Any]:
         "threads": torch.get_num_threads(),
         "torch": torch.__version__,
     }
+    if hasattr(os, "getloadavg"):
+        # Other processes on the cores change every figure: record how busy the machine was.
+        info["load"] = round(os.getloadavg()[0], 1)
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
@@ -82,7 +85,8 @@ def machine_info() -> Dict[str, Any]:
 
 def describe_machine(info: Dict[str, Any]) -> str:
     text = f"{info['cpu']}, {info['cores']} cores, torch {info['torch']} with {info['threads']} threads"
-    return text + (f", GPU {info['gpu']}" if info.get("gpu") else "")
+    text += f", GPU {info['gpu']}" if info.get("gpu") else ""
+    return text + (f", 1-min load average {info['load']} when written" if info.get("load") is not None else "")
 
 
 # --- measuring -----------------------------------------------------------------------------------------------

@@ -49,17 +49,22 @@ def main() -> None:
     matmul_shapes = MATMUL_SHAPES[:2] if args.quick else MATMUL_SHAPES
 
     rows: List[Dict[str, Any]] = []
+
+    def record(op: str, shape: str, dtype: str, layout: str, gflops: float, **params: Any) -> None:
+        emit(f"roofline.{op}", gflops, "GFLOP/s", dtype, *([layout] if layout else []), **params)
+        rows.append({"op": op, "shape": shape, "dtype": dtype, "layout": layout or "—", "GFLOP/s": gflops})
+
     for m, k, n in matmul_shapes:
-        rows.append(emit("roofline.matmul", matmul_gflops(m, k, n, torch.float32, repeats), "GFLOP/s", "fp32", M=m, K=k, N=n))
+        record("matmul", f"{m}x{k} @ {k}x{n}", "fp32", "", matmul_gflops(m, k, n, torch.float32, repeats), M=m, K=k, N=n)
     conv_peak = 0.0
     for c, hw in conv_shapes:
         for layout, cl in (("nchw", False), ("channels_last", True)):
             g = conv_gflops(c, hw, BATCH, torch.float32, cl, repeats)
             conv_peak = max(conv_peak, g)
-            rows.append(emit("roofline.conv3x3", g, "GFLOP/s", "fp32", layout, C=c, HW=hw, B=BATCH))
-    # bf16: one small shape each, to show the gap without spending minutes on it.
-    rows.append(emit("roofline.matmul", matmul_gflops(256, 256, 256, torch.bfloat16, 1), "GFLOP/s", "bf16", M=256, K=256, N=256))
-    rows.append(emit("roofline.conv3x3", conv_gflops(64, 16, 1, torch.bfloat16, False, 1), "GFLOP/s", "bf16", "nchw", C=64, HW=16, B=1))
+            record("conv3x3", f"B={BATCH} C={c} {hw}x{hw}", "fp32", layout, g, C=c, HW=hw, B=BATCH)
+    # bf16: one small shape each, to show the gap (or not: CPUs with avx512_bf16/AMX run it natively).
+    record("matmul", "256x256 @ 256x256", "bf16", "", matmul_gflops(256, 256, 256, torch.bfloat16, 1), M=256, K=256, N=256)
+    record("conv3x3", "B=1 C=64 16x16", "bf16", "nchw", conv_gflops(64, 16, 1, torch.bfloat16, False, 1), C=64, HW=16, B=1)
     emit("roofline.conv3x3_peak", conv_peak, "GFLOP/s", "fp32")
 
     net_rows: List[Dict[str, Any]] = []
