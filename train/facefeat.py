@@ -71,9 +71,11 @@ def build_args(argv=None) -> argparse.Namespace:
     add("--general_dim", type=int, default=256, help="Size of f_2 (paper: 256).")
     add("--feature_norm", type=float, default=16.0, help="Norm of f_id and f_2 at G^I's input (paper: 16).")
     add("--generator_widths", type=int, nargs="+", default=[128, 128, 64, 32, 16], help="G^I channels, lowest resolution first.")
+    add("--generator_convs_per_stage", type=int, default=2, help="conv3x3-ELU pairs per G^I scale (BEGAN: 2).")
     add("--discriminator_widths", type=int, nargs="+", default=[16, 32, 64, 128, 128], help="D^I channels.")
     add("--encoder_widths", type=int, nargs="+", default=[16, 32, 64, 128, 128], help="E_2 channels.")
     add("--e1_widths", type=int, nargs="+", default=[16, 32, 64, 128], help="E_1 ResNet stage widths.")
+    add("--e1_blocks", type=int, nargs="+", default=[2, 2, 2, 2], help="E_1 residual blocks per stage (ResNet-18).")
     add("--pose_weight", type=float, default=4.0, help="W_3d diagonal entries of the pose angles (expression: 1).")
     add("--stats_samples", type=int, default=2048, help="Samples used for f_1's standardisation statistics.")
     args = parse_args(parser, argv)
@@ -134,7 +136,7 @@ def train_e1(args) -> Path:
     mean, std = feature_statistics(args)
     k = mean.numel() - 3
     e1 = FaceFeatRegressor(
-        image_size=args.resolution, num_expression=k, widths=tuple(args.e1_widths),
+        image_size=args.resolution, num_expression=k, widths=tuple(args.e1_widths), blocks=tuple(args.e1_blocks),
         feature_mean=tuple(mean.tolist()), feature_std=tuple(std.tolist()),
         feature_weights=tuple([1.0] * k + [args.pose_weight] * 3),
         expression_names=tuple(EXPRESSIONS), expression_presets=tuple(tuple(map(float, p)) for p in EXPRESSION_PRESETS),
@@ -178,7 +180,8 @@ def build_stage2_models(args, e1: FaceFeatRegressor, identity: IdentityNet) -> D
         "general_generator": FeatureGenerator(noise_dim=args.noise_dim, feature_dim=args.general_dim, output_norm=args.feature_norm),
         "image_generator": FaceFeatImageGenerator(identity_dim=id_dim, pose_expression_dim=k1, general_dim=args.general_dim,
                                                   feature_norm=args.feature_norm, image_size=args.resolution,
-                                                  widths=tuple(args.generator_widths)),
+                                                  widths=tuple(args.generator_widths),
+                                                  convs_per_stage=args.generator_convs_per_stage),
         "pose_expression_discriminator": FeatureDiscriminator(feature_dim=k1),
         "general_discriminator": FeatureDiscriminator(feature_dim=args.general_dim),
         "image_discriminator": FaceFeatImageDiscriminator(image_size=args.resolution, widths=tuple(args.discriminator_widths)),
