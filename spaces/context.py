@@ -1,0 +1,67 @@
+"""`HubContext`: what every tab's ``build`` receives — the shared, read-only services of one app process."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Optional
+
+from spaces.examples import ExampleImages, write_examples
+from spaces.faces import FaceAligner
+from spaces.models import ModelStore
+from spaces.world import FaceWorldBrowser
+
+
+class ScratchDir:
+    """A folder for files the app hands to gradio (animated GIFs); files older than `max_age_s` are removed as new
+    ones are made, so a long-running app does not fill the disk.
+
+    Args:
+        root (`Path`, *optional*): the folder (defaults to a new temporary folder).
+        max_age_s (`float`, *optional*, defaults to 3600).
+    """
+
+    def __init__(self, root: Optional[Path] = None, max_age_s: float = 3600.0):
+        self.root = Path(root or tempfile.mkdtemp(prefix="facezoo-spaces-"))
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.max_age_s = max_age_s
+
+    def new_path(self, suffix: str) -> Path:
+        now = time.time()
+        for old in self.root.iterdir():
+            try:
+                if now - old.stat().st_mtime > self.max_age_s:
+                    old.unlink()
+            except OSError:  # another request removed it first
+                pass
+        return self.root / f"{uuid.uuid4().hex}{suffix}"
+
+
+@dataclass
+class HubContext:
+    """Shared services of one app: pipelines, the photo aligner, FaceWorld renders, example files, scratch files.
+
+    Every field is shared by all users; per-user values travel in event arguments and `gr.State`.
+    """
+
+    models: ModelStore
+    faces: FaceAligner
+    world: FaceWorldBrowser
+    examples: ExampleImages
+    scratch: ScratchDir
+
+
+def make_context(sources: Optional[Mapping[str, Optional[str]]] = None, cache_dir: Optional[os.PathLike] = None) -> HubContext:
+    """Build the services of one app; writes the example images (a few seconds the first time)."""
+    world = FaceWorldBrowser(size=64)
+    return HubContext(
+        models=ModelStore(sources),
+        faces=FaceAligner(),
+        world=world,
+        examples=write_examples(world, Path(cache_dir) if cache_dir else None),
+        scratch=ScratchDir(),
+    )

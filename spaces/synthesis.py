@@ -1,0 +1,12 @@
+"""`python -m spaces.synthesis`: the synthesis tab alone, the same module the hub composes (deployable as its own Space)."""
+
+if __package__ in (None, ""):  # run as a script, as a Space does: import this folder as the `spaces` package
+    import _alias  # noqa: F401
+
+import functools
+
+from spaces.launch import main
+from spaces.tabs import synthesis, standalone
+
+if __name__ == "__main__":
+    main(functools.partial(standalone, synthesis), "facezoo: the synthesis tab alone.")

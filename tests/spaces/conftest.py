@@ -1,0 +1,58 @@
+"""A hub served on localhost with a tiny random FaceFeat pipeline, shared by the app and browser tests."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+# `spaces/` is not part of the installed package: import it from the repository (before this test folder, whose
+# name would otherwise make `spaces` a namespace package).
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def make_tiny_facefeat():
+    """tests/conftest.py's tiny pipeline (loaded by path: several test folders have a module named conftest)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("facezoo_root_conftest", REPO / "tests" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_tiny_facefeat()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    """A tiny FaceFeat pipeline (16 px) saved as a folder, as `FACEZOO_FACEFEAT` would name it."""
+    folder = tmp_path_factory.mktemp("facefeat_tiny")
+    make_tiny_facefeat().save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="session")
+def hub_context(tiny_weights, tmp_path_factory):
+    from spaces.context import make_context
+
+    return make_context({"facefeat": tiny_weights}, cache_dir=tmp_path_factory.mktemp("spaces_cache"))
+
+
+@pytest.fixture(scope="session")
+def hub_url(hub_context):
+    """URL of the hub, launched once per session without blocking."""
+    from spaces.app import build_hub
+    from spaces.launch import serve
+
+    demo = build_hub(hub_context)
+    _, url, _ = serve(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url
+    demo.close()
