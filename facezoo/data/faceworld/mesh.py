@@ -26,8 +26,9 @@ from ...face.morphable import MorphableModel
 
 __all__ = [
     "REGION_NAMES", "ID_MODE_NAMES", "EXP_MODE_NAMES", "EYE_CENTER", "MOUTH_Y", "build_head_model", "surface_coords",
-    "grid_theta", "grid_y",
+    "grid_theta", "grid_y", "grid_normals", "GRID_SHAPE",
 ]
+GRID_SHAPE = (112, 112)  # default (nu, nv) of build_head_model
 
 REGION_NAMES = ("skin", "brows", "eyes", "nose", "lips", "mouth", "ears", "hair", "neck", "cloth")
 CLOTH_Y = -1.42  # below this the neck flares into shoulders wearing a top
@@ -330,7 +331,24 @@ def _head_arrays(nu: int, nv: int):
     return p, id_basis, exp_basis, tris, uv, regions, np.array(lm)
 
 
-def build_head_model(nu: int = 112, nv: int = 112) -> MorphableModel:
+def grid_normals(verts: torch.Tensor, nu: int, nv: int) -> torch.Tensor:
+    """Unit outward vertex normals of head vertices ``(B, V, 3)`` laid out as the ``nv x (nu + 1)`` grid of
+    :func:`build_head_model`, from central differences (wrapping around the seam). About 10x cheaper than the
+    generic area-weighted normals and equal to them up to discretisation."""
+    p = verts.view(verts.shape[0], nv, nu + 1, 3)[:, :, :nu]
+    du = torch.roll(p, -1, 2) - torch.roll(p, 1, 2)
+    dv = torch.cat([p[:, 1:2] - p[:, 0:1], p[:, 2:] - p[:, :-2], p[:, -1:] - p[:, -2:-1]], 1)
+    ux, uy, uz = du.unbind(-1)
+    vx, vy, vz = dv.unbind(-1)
+    # rows run downwards and columns towards +theta (to the subject's left), so dv x du points outwards
+    n = torch.stack([vy * uz - vz * uy, vz * ux - vx * uz, vx * uy - vy * ux], -1)
+    # the crown row is collapsed to one point: give it the mean normal of the ring below
+    n = torch.cat([n[:, 1:2].sum(2, keepdim=True).expand(-1, -1, nu, -1), n[:, 1:]], 1)
+    n = torch.nn.functional.normalize(n, dim=-1, eps=1e-12)
+    return torch.cat([n, n[:, :, :1]], 2).reshape(verts.shape)
+
+
+def build_head_model(nu: int = GRID_SHAPE[0], nv: int = GRID_SHAPE[1]) -> MorphableModel:
     """The FaceWorld head as a fresh :class:`MorphableModel` (``nu`` columns around, ``nv`` rows top to bottom).
 
     Identity coefficients are meant to be ~N(0, 1) (clipped to +-2.5); expression weights in about [-0.8, 1.2].

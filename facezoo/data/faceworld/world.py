@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from ...face.render import MeshRenderer, ndc_to_pixels, vertex_normals
+from ...face.render import MeshRenderer, ndc_to_pixels
 from .expression import EXPRESSIONS, sample_expression
 from .identity import ALBEDO_NAMES, SEMANTIC_CLASSES, TexturePainter, identity_params
-from .mesh import EXP_MODE_NAMES, ID_MODE_NAMES, build_head_model
+from .mesh import EXP_MODE_NAMES, GRID_SHAPE, ID_MODE_NAMES, build_head_model, grid_normals
 from .occluders import GLASSES, OCCLUDERS, draw_occluders
 
 __all__ = [
@@ -173,6 +173,11 @@ class FaceWorldRenderer:
         return self.model.transform(self.model.vertices(id_coeffs, exp_coeffs), pose)
 
     @staticmethod
+    def normals(cam_verts: torch.Tensor) -> torch.Tensor:
+        """Unit vertex normals ``(B, V, 3)`` of head vertices (the head is a grid, see :func:`mesh.grid_normals`)."""
+        return grid_normals(cam_verts, *GRID_SHAPE)
+
+    @staticmethod
     def project(cam_verts: torch.Tensor, camera: torch.Tensor) -> torch.Tensor:
         """Perspective projection to the renderer's NDC ``(x, y, depth)`` with per-sample ``camera (B, 3)``."""
         depth = _DIST - cam_verts[..., 2]
@@ -217,7 +222,7 @@ class FaceWorldRenderer:
         frags = self.rasterizer.rasterize(ndc, self.model.triangles)
         r = self.rasterizer
         uv = r.interpolate(frags, self.model.uv_coords, self.model.triangles)
-        normals = r.interpolate(frags, vertex_normals(cam_verts, self.model.triangles), self.model.triangles)
+        normals = r.interpolate(frags, self.normals(cam_verts), self.model.triangles)
         normals = F.normalize(normals.permute(0, 3, 1, 2), dim=1)
         albedo = r.sample_texture(tex, uv)
         mask = frags.mask.unsqueeze(1).float()
