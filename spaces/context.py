@@ -60,7 +60,8 @@ def make_context(sources: Optional[Mapping[str, Optional[str]]] = None, cache_di
     world = FaceWorldBrowser(size=64)
     return HubContext(
         models=ModelStore(sources),
-        faces=FaceAligner(),
+        # Measured rather than fixed, so photos keep matching FaceWorld's framing if the world is re-tuned.
+        faces=FaceAligner(margin=world.alignment_margin()),
         world=world,
         examples=write_examples(world, Path(cache_dir) if cache_dir else None),
         scratch=ScratchDir(),

@@ -1,9 +1,9 @@
 """The real-photo path every tab shares: read an upload → find and align the face → run a model → paste back.
 
-Models are trained on FaceWorld crops, so a photo is aligned to FaceWorld's framing: `FACEWORLD_MARGIN` is the
-margin for which `facezoo.face.alignment.face_template` puts the five keypoints where FaceWorld's frontal renders
-have them (a least-squares fit of the ArcFace template to FaceWorld's mean keypoints gives a scale of 0.586, i.e. a
-margin of 0.71, and an offset under half a pixel at 64 px; tests/spaces/test_faces.py re-derives it).
+Models are trained on FaceWorld crops, so a photo is aligned to FaceWorld's framing: the margin for which
+`facezoo.face.alignment.face_template` puts the five keypoints where FaceWorld's frontal faces have them. The hub
+measures it at start-up (`spaces.world.FaceWorldBrowser.alignment_margin`); `FACEWORLD_MARGIN` is the value measured
+when this was written, the default when no FaceWorld is at hand.
 
 Inputs that are already aligned crops (FaceWorld samples, outputs of the hub) skip detection: in ``"auto"`` mode a
 small square image is taken as a crop, anything else as a photo.
@@ -26,8 +26,8 @@ from facezoo.face.alignment import AlignedFace, align_face, face_template
 from facezoo.face.paste import paste_back
 from facezoo.utils.images import load_image, to_image_tensor
 
-#: Alignment margin that reproduces FaceWorld's framing (see the module docstring).
-FACEWORLD_MARGIN = 0.7
+#: Alignment margin that reproduces FaceWorld's framing, as measured on the test split (see the module docstring).
+FACEWORLD_MARGIN = 0.77
 #: In ``"auto"`` mode, square images up to this side are taken as aligned crops.
 ALIGNED_MAX_SIDE = 128
 #: Photos are searched for faces at most this large (longest side): dlib's time grows with the pixel count, and a

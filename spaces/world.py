@@ -101,6 +101,25 @@ class FaceWorldBrowser:
                     out[i] = arr[k]
         return np.stack(out)
 
+    def alignment_margin(self, num_identities: int = 32) -> float:
+        """The `facezoo.face.alignment.face_template` margin matching FaceWorld's framing: the scale of the
+        least-squares similarity from the ArcFace template to the mean five keypoints of frontal, neutral,
+        centred test faces. Real photos aligned with it look like the crops the models were trained on."""
+        from facezoo.data.faceworld.world import render_batch, sample_scenes, split_identities
+        from facezoo.face.alignment import ARCFACE_TEMPLATE_112, umeyama_similarity
+        from facezoo.face.detection import five_points_from_68
+
+        ids = [int(i) for i in split_identities(SPLIT)[:num_identities]]
+        scene = sample_scenes(ids, [(0, 0, i) for i in range(len(ids))])
+        scene["pose"].zero_()
+        scene["exp_coeffs"].zero_()
+        scene["camera"][:] = torch.tensor([1.0, 0.0, 0.0])
+        with self._lock:
+            landmarks = render_batch(scene, size=self.size, keys=("landmarks",))["landmarks"].numpy()
+        mean = np.stack([five_points_from_68(lm) for lm in landmarks]).mean(0)
+        fit = umeyama_similarity(ARCFACE_TEMPLATE_112 / 112.0 - 0.5, mean / self.size - 0.5)
+        return float(1.0 / np.linalg.norm(fit[:, 0]) - 1.0)
+
     def render_one(self, scene: FaceWorldScene) -> np.ndarray:
         return self.render([scene])[0]
 
