@@ -18,8 +18,8 @@ Conventions
 
 Algorithm (from /work/shared/PERF_NOTES.md, the fastest of the strategies measured there): every front-facing triangle
 enumerates the pixel centres of its clipped bounding box, an edge-function test keeps those inside, and a single
-``scatter_reduce(amin)`` over a packed int64 key (quantised depth in the high bits, face index in the low bits)
-resolves visibility. Barycentrics of the winning faces are then recomputed from the vertex positions with autograd
+``scatter_reduce(amin)`` over a packed int64 key (the order-preserving bits of the float32 depth in the high 32 bits,
+the face index in the low 31) resolves visibility. Barycentrics of the winning faces are then recomputed from the vertex positions with autograd
 enabled, so gradients reach vertex positions, attributes and textures (not silhouettes: coverage is discrete).
 """
 
@@ -35,9 +35,13 @@ import torch.nn.functional as F
 __all__ = ["Fragments", "MeshRenderer", "vertex_normals", "ndc_to_pixels", "sh_basis", "lambert_shading"]
 
 _EMPTY_KEY = torch.iinfo(torch.int64).max
-# Quantised depth sits above a 32-bit face index inside one int64; 2^30 levels leave float32 rounding room below
-# the sign bit (a key of 2^31 << 32 would overflow to a negative number and win every z-test).
-_DEPTH_LEVELS = 2**30
+
+
+def _ordered_bits(depth: torch.Tensor) -> torch.Tensor:
+    """Map float32 depths to int64 keys in [0, 2^32) with the same order (the usual sign-flip trick), so the
+    z-test of a pixel never depends on the other meshes of the batch."""
+    i = depth.float().contiguous().view(torch.int32).long()
+    return torch.where(i >= 0, i, -(2**31) - 1 - i) + 2**31
 
 
 @dataclass
@@ -223,14 +227,12 @@ class MeshRenderer:
             depth = w0 * zs[0][tri] + w1 * zs[1][tri] + (1 - w0 - w1) * zs[2][tri]
             flat = sel[tri]  # f * B + batch
             face, bidx = flat // b, flat % b
-            zlo, zhi = depth.min(), depth.max()
-            q = ((depth - zlo) * (_DEPTH_LEVELS / (zhi - zlo).clamp_min(1e-12))).long().clamp_(0, 2**31 - 1)
-            key = (q << 32) | face
+            key = (_ordered_bits(depth) << 31) | face
             pixel = bidx * (h * w) + py.long() * w + px.long()
             zbuf = torch.full((b * h * w,), _EMPTY_KEY, dtype=torch.long, device=vt.device)
             zbuf.scatter_reduce_(0, pixel, key, reduce="amin", include_self=True)
             pix = (zbuf != _EMPTY_KEY).nonzero().squeeze(1)
-            pix_face = zbuf[pix] & 0xFFFFFFFF
+            pix_face = zbuf[pix] & 0x7FFFFFFF
         return pix, pix_face
 
     def _coverage_pytorch3d(self, verts_ndc: torch.Tensor, faces: torch.Tensor):  # pragma: no cover - optional

@@ -27,7 +27,7 @@ def _frame(lm: torch.Tensor):
     down = lm[:, 8] - lm[:, 27]
     d = down.norm(dim=-1, keepdim=True).clamp_min(1e-3) * 0.5
     v = down / (2 * d)
-    u = torch.stack([-v[:, 1], v[:, 0]], -1)  # perpendicular, pointing to image right
+    u = torch.stack([v[:, 1], -v[:, 0]], -1)  # perpendicular, pointing to image right
     return le, re, u, v, d
 
 
@@ -71,7 +71,7 @@ def _col(rgb, b):
 def _glasses(xs, ys, lm, r, dark: bool):
     le, re, u, v, d = _frame(lm)
     b = lm.shape[0]
-    rx, ry = 0.42 * d + 0.1 * d * r[:, 0:1], 0.3 * d + 0.08 * d * r[:, 1:2]
+    rx, ry = 0.36 * d + 0.08 * d * r[:, 0:1], 0.28 * d + 0.06 * d * r[:, 1:2]
     cover = torch.zeros((b,) + xs.shape, dtype=torch.bool)
     ring = torch.zeros_like(cover)
     lens = torch.zeros_like(cover)
@@ -83,7 +83,8 @@ def _glasses(xs, ys, lm, r, dark: bool):
         lens |= inner < 1
         ring |= (e < 1) & (inner >= 1)
     # bridge and the two arms towards the ears
-    ring |= _capsule(xs, ys, le + u * rx * 0.9, re - u * rx * 0.9, th.squeeze(1) * 0.6)
+    lift = -v * d * 0.12  # the bridge sits above the eye line, between the inner rims
+    ring |= _capsule(xs, ys, le + u * rx + lift, re - u * rx + lift, th.squeeze(1) * 0.6)
     ring |= _capsule(xs, ys, le - u * rx, lm[:, 0] + (lm[:, 0] - lm[:, 1]) * 0.0, th.squeeze(1) * 0.5)
     ring |= _capsule(xs, ys, re + u * rx, lm[:, 16], th.squeeze(1) * 0.5)
     frame_rgb = _col([0.05, 0.05, 0.05], b) * (1 - r[:, 3:4].view(-1, 1, 1, 1)) + r[:, 3:4].view(-1, 1, 1, 1) * \
