@@ -237,3 +237,31 @@ def test_occluders_cover_their_kind_and_glasses_keep_the_eyes():
     eyes = (out["semantic"] == SEMANTIC_CLASSES.index("l_eye")) | (out["semantic"] == SEMANTIC_CLASSES.index("r_eye"))
     assert eyes[OCCLUDERS.index("clear_glasses")].sum() > 4  # visible behind the lenses
     assert eyes[OCCLUDERS.index("sunglasses")].sum() == 0
+
+
+def test_export_cli_writes_a_face_folder_that_reads_back(tmp_path):
+    from facezoo.data.faceworld.__main__ import main
+    from facezoo.data.folder import FaceFolderDataset
+
+    out = tmp_path / "fw"
+    main(["export", "--num", "3", "--size", "32", "--out", str(out), "--split", "val", "--seed", "2",
+          "--samples-per-identity", "2", "--batch-size", "2"])
+    folder = FaceFolderDataset(str(out))
+    assert len(folder) == 3 and folder.meta["source"] == "faceworld"
+    assert folder.meta["semantic_classes"] == list(SEMANTIC_CLASSES)
+    ref = FaceWorld(split="val", size=32, seed=2, samples_per_identity=2, occluder_prob=0.3)
+    for i in range(3):
+        got, want = folder[i], ref[i]
+        assert set(got) == set(want)
+        for k in want:
+            assert got[k].shape == want[k].shape and got[k].dtype == want[k].dtype, k
+        assert (got["image"] - want["image"]).abs().max() <= 1 / 255 + 1e-4  # 8-bit PNG
+        assert torch.equal(got["semantic"], want["semantic"]) and torch.equal(got["identity"], want["identity"])
+        assert torch.equal(got["face_mask"], want["face_mask"])
+        assert torch.allclose(got["params"], want["params"])
+    subset = FaceFolderDataset(str(out), keys=("image", "landmarks"))
+    assert tuple(subset[0]) == ("image", "landmarks")
+    with pytest.raises(KeyError):
+        FaceFolderDataset(str(out), keys=("depth",))
+    with pytest.raises(FileNotFoundError):
+        FaceFolderDataset(str(tmp_path / "nothing"))

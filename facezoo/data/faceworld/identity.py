@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Dict, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -192,7 +192,10 @@ class TexturePainter:
         st["labels"] = labels
         return st
 
-    def __call__(self, params: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, torch.Tensor]:
+    def __call__(
+        self, params: Dict[str, torch.Tensor], with_labels: bool = True
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Albedo ``(B, 3, T, T)`` and labels ``(B, T, T)`` (None when ``with_labels`` is False: faster)."""
         a = params["albedo_coeffs"]
         b, t = a.shape[0], self.size
         c, st = self.coords, self.static
@@ -257,8 +260,10 @@ class TexturePainter:
         brow = _sig(thick - (fy - yb).abs(), 0.004) * _sig(1 - bx.abs(), 0.08) * front * (0.75 + 0.25 * strands)
         brow_col = hair.view(b, 3, 1, 1) * (0.55 + 0.3 * (1 - col("brow_dark"))).unsqueeze(1)
         albedo = albedo + (brow_col - albedo) * brow.unsqueeze(1)
-        bl = brow > 0.45
-        labels = torch.where(bl & st["side_l"], _C["l_brow"], torch.where(bl & ~st["side_l"], _C["r_brow"], labels))
+        if with_labels:
+            bl = brow > 0.45
+            labels = torch.where(bl & st["side_l"], _C["l_brow"],
+                                 torch.where(bl & ~st["side_l"], _C["r_brow"], labels))
 
         # --- scalp hair: above a hairline that depends on the angle around the head
         length = col("hair_length")
@@ -273,14 +278,15 @@ class TexturePainter:
         hair_m = _sig(fy - hl, 0.015) * (1 - crown_bald) * (~st["no_hair"]).float()
         root = torch.exp(-((fy - hl) / 0.03) ** 2) * 0.25
         albedo = albedo + (hair_tex * (1 - root.unsqueeze(1)) - albedo) * hair_m.unsqueeze(1)
-        labels = torch.where(hair_m > 0.5, _C["hair"], labels)
+        if with_labels:
+            labels = torch.where(hair_m > 0.5, _C["hair"], labels)
 
         # --- clothes on the shoulders
         hsv = torch.stack([a[:, _A["cloth_hue"]], a[:, _A["cloth_saturation"]] * 0.7,
                            0.15 + 0.75 * a[:, _A["cloth_value"]]], -1)
         cloth_rgb = _hsv_to_rgb(hsv).view(b, 3, 1, 1) * (0.9 + 0.2 * strands.unsqueeze(1))
         albedo = torch.where(st["cloth"].unsqueeze(1), cloth_rgb, albedo)
-        return albedo.clamp(0, 1), labels
+        return albedo.clamp(0, 1), (labels if with_labels else None)
 
 
 @functools.lru_cache(maxsize=4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import time
 from typing import Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -203,8 +204,15 @@ class FaceWorldRenderer:
                 poses.append(scene["second_pose"])
         return torch.cat(ids), torch.cat(exps), torch.cat(poses), torch.cat(cams)
 
-    def render(self, scene: Dict[str, torch.Tensor], keys: Union[str, Sequence[str]] = "all") -> Dict[str, torch.Tensor]:
-        """Render ``scene`` (from :func:`sample_scenes`) -> dict of batched tensors for ``keys``."""
+    def render(
+        self, scene: Dict[str, torch.Tensor], keys: Union[str, Sequence[str]] = "all",
+        timings: Optional[Dict[str, float]] = None,
+    ) -> Dict[str, torch.Tensor]:
+        """Render ``scene`` (from :func:`sample_scenes`) -> dict of batched tensors for ``keys``.
+
+        ``timings``, if given, accumulates seconds per stage (texture, geometry, rasterize, shade, occluders,
+        ground_truth) for ``bench/faceworld.py``."""
+        lap = _Laps(timings)
         keys = ALL_KEYS if keys == "all" else tuple(keys)
         unknown = set(keys) - set(ALL_KEYS)
         if unknown:
@@ -214,12 +222,14 @@ class FaceWorldRenderer:
         views = ["main"] + [v for v, k in (("frontal", "frontal"), ("second", "second_view")) if k in keys]
         id_c, exp_c, pose, cam = self._views(scene, views)
         light = scene["light"].repeat(len(views), 1)
-        texture, label_tex = self.painter(scene)
+        texture, label_tex = self.painter(scene, with_labels=need_labels)
         tex = texture.repeat(len(views), 1, 1, 1)
-
+        lap("texture")
         cam_verts = self.camera_vertices(id_c, exp_c, pose)
         ndc = self.project(cam_verts, cam)
+        lap("geometry")
         frags = self.rasterizer.rasterize(ndc, self.model.triangles)
+        lap("rasterize")
         r = self.rasterizer
         uv = r.interpolate(frags, self.model.uv_coords, self.model.triangles)
         normals = r.interpolate(frags, self.normals(cam_verts), self.model.triangles)
@@ -228,6 +238,7 @@ class FaceWorldRenderer:
         mask = frags.mask.unsqueeze(1).float()
         bg = _background(scene, self.hr).repeat(len(views), 1, 1, 1)
         rgb = shade(albedo, normals, light).clamp(0, 1) * mask + bg * (1 - mask)
+        lap("shade")
 
         # landmarks of the main view
         lm3d = self.model.landmarks(cam_verts[:b])
@@ -236,6 +247,7 @@ class FaceWorldRenderer:
         main = torch.where(cover.unsqueeze(1), occ_rgb, rgb[:b])
         out: Dict[str, torch.Tensor] = {}
         out["image"] = self._down(main)
+        lap("occluders")
         if "frontal" in keys:
             out["frontal"] = self._down(rgb[b * views.index("frontal"): b * (views.index("frontal") + 1)])
         if "second_view" in keys:
@@ -281,6 +293,7 @@ class FaceWorldRenderer:
         if "params" in keys:
             out["params"] = torch.cat([scene["id_coeffs"], scene["exp_coeffs"], scene["pose"], scene["light"],
                                        scene["albedo_coeffs"], scene["camera"]], 1)
+        lap("ground_truth")
         return {k: out[k] for k in keys}
 
     def _down(self, img: torch.Tensor) -> torch.Tensor:
@@ -323,6 +336,20 @@ class FaceWorldRenderer:
         out[:, idx] = vis.float()
         del r
         return out.view(b, 1, t, t)
+
+
+class _Laps:
+    """Adds the seconds since the previous call to ``sink[name]`` (a no-op without a sink)."""
+
+    def __init__(self, sink: Optional[Dict[str, float]]):
+        self.sink = sink
+        self.last = time.perf_counter()
+
+    def __call__(self, name: str) -> None:
+        if self.sink is not None:
+            now = time.perf_counter()
+            self.sink[name] = self.sink.get(name, 0.0) + now - self.last
+            self.last = now
 
 
 def _label_edges(sem: torch.Tensor) -> torch.Tensor:
@@ -454,17 +481,22 @@ class FaceWorldStream(IterableDataset):
         self.start_batch, self.num_batches = start_batch, num_batches
         self.supersample = supersample
 
-    def batch(self, k: int, renderer: Optional[FaceWorldRenderer] = None) -> Dict[str, torch.Tensor]:
-        """Global batch ``k`` of the stream."""
-        renderer = renderer or _default_renderer(self.size, self.supersample)
-        base = k * self.batch_size
-        rng = np.random.default_rng([self.seed, _SPLIT_CODE[self.split], k, 0x57])
+    def scene(self, k: int) -> Dict[str, torch.Tensor]:
+        """Scene parameters of global batch ``k`` (what :meth:`batch` renders)."""
+        code = _SPLIT_CODE[self.split]
+        rng = np.random.default_rng([self.seed, code, k, 0x57])
         local = rng.integers(0, len(self.identities), self.batch_size)
+        base = k * self.batch_size
         scene = sample_scenes([int(self.identities[i]) for i in local],
-                              [(self.seed, _SPLIT_CODE[self.split], base + j, 0x57) for j in range(self.batch_size)],
+                              [(self.seed, code, base + j, 0x57) for j in range(self.batch_size)],
                               self.occluder_prob, self.expression_prob)
         scene["identity_index"] = torch.from_numpy(local).long()
-        return renderer.render(scene, self.keys)
+        return scene
+
+    def batch(self, k: int, renderer: Optional[FaceWorldRenderer] = None) -> Dict[str, torch.Tensor]:
+        """Global batch ``k`` of the stream, rendered."""
+        renderer = renderer or _default_renderer(self.size, self.supersample)
+        return renderer.render(self.scene(k), self.keys)
 
     def __iter__(self) -> Iterator[Dict[str, torch.Tensor]]:
         shard, count = _shard()
