@@ -17,6 +17,7 @@ _HERE = Path(__file__).resolve().parent
 NAMED_WEIGHTS: Dict[str, Dict[str, str]] = {
     "facefeat.faceworld_64": {"folder": "facefeat_faceworld_64", "hub": "facezoo/facefeat-faceworld-64", "kind": "pipeline"},
     "identitynet.faceworld_64": {"folder": "identitynet_faceworld_64", "hub": "facezoo/identitynet-faceworld-64", "kind": "model"},
+    "identitynet_eval.faceworld_64": {"folder": "identitynet_eval_faceworld_64", "hub": "facezoo/identitynet-eval-faceworld-64", "kind": "model"},
     "recon3d.faceworld_64": {"folder": "recon3d_faceworld_64", "hub": "facezoo/recon3d-faceworld-64", "kind": "model"},
     "faceparser.faceworld_64": {"folder": "faceparser_faceworld_64", "hub": "facezoo/faceparser-faceworld-64", "kind": "model"},
 }
