@@ -59,6 +59,7 @@ FAST_KEYS = ("image", "identity", "identity_index", "exp_coeffs", "pose")
 _DIST = 12.0
 _FOCAL = 0.63
 _Y_CENTRE = -0.2
+_BODY_FOLLOW = torch.tensor([0.3, 0.1, 0.1])  # share of (yaw, pitch, roll) that the shoulders follow
 
 
 def split_identities(split: str) -> np.ndarray:
@@ -84,8 +85,10 @@ def _sample_one(rng: np.random.Generator, occluder_prob: float, expression_prob:
     tint = 1 + rng.normal(0, 0.06, 3)
     az, el = rng.uniform(-80, 80) * deg, rng.uniform(-20, 70) * deg
     direction = np.array([math.sin(az) * math.cos(el), math.sin(el), math.cos(az) * math.cos(el)])
-    ambient = rng.uniform(0.3, 0.6)
-    light = np.concatenate([ambient * tint, direction, rng.uniform(0.35, 0.8) * tint[::-1], [rng.uniform(0.0, 0.25)]])
+    # ambient + directional add up to 0.9-1.15 so that faces are neither washed out nor murky
+    ambient = rng.uniform(0.25, 0.55)
+    key = rng.uniform(0.9, 1.15) - ambient
+    light = np.concatenate([ambient * tint, direction, key * tint[::-1], [rng.uniform(0.0, 0.25)]])
     camera = np.array([rng.uniform(0.94, 1.08), rng.uniform(-0.04, 0.04), rng.uniform(-0.04, 0.04)])
     occ = int(rng.integers(len(OCCLUDERS))) if rng.random() < occluder_prob else -1
     bg = np.concatenate([rng.random(3), rng.random(3), rng.random(6)])
@@ -114,13 +117,14 @@ def sample_scenes(
 def shade(albedo: torch.Tensor, normals: torch.Tensor, light: torch.Tensor) -> torch.Tensor:
     """FaceWorld's lighting model on dense maps: ``albedo (B, 3, H, W)``, unit camera-space ``normals (B, 3, H, W)``,
     ``light (B, 10)`` (see :data:`LIGHT_NAMES`). Ambient is a sky/ground hemisphere (dimmer from below), the
-    directional light is Lambertian plus a Blinn-Phong highlight towards a viewer on +z."""
+    directional light is a slightly wrapped Lambertian (softer terminator, as light scattering under skin gives)
+    plus a Blinn-Phong highlight towards a viewer on +z."""
     b = light.shape[0]
     amb = light[:, 0:3].view(b, 3, 1, 1)
     d = F.normalize(light[:, 3:6], dim=-1).view(b, 3, 1, 1)
     col = light[:, 6:9].view(b, 3, 1, 1)
     spec = light[:, 9].view(b, 1, 1, 1)
-    ndotl = (normals * d).sum(1, keepdim=True).clamp_min(0)
+    ndotl = (((normals * d).sum(1, keepdim=True) + 0.25) / 1.25).clamp_min(0)
     hemi = 0.8 + 0.2 * normals[:, 1:2]
     h = F.normalize(d + torch.tensor([0.0, 0.0, 1.0]).view(1, 3, 1, 1), dim=1)
     highlight = (normals * h).sum(1, keepdim=True).clamp_min(0) ** 16 * (ndotl > 0)
@@ -166,12 +170,21 @@ class FaceWorldRenderer:
         self.painter = TexturePainter(texture_size)
         self.texture_size = texture_size
         self.rasterizer = MeshRenderer(self.hr)
+        # Neck and shoulders follow only part of the head's rotation (linear-blend skinning on the canonical height),
+        # so a tilted head does not tilt the torso. Everything from the jaw up is rigid: landmarks and the face
+        # obey MorphableModel.transform(verts, pose) exactly.
+        y = self.model.mean_shape[:, 1]
+        t = ((-1.0 - y) / 0.45).clamp(0, 1)
+        self.body_weight = (t * t * (3 - 2 * t)).view(1, -1, 1)
         self._uv_frags = None
 
     # -- geometry
     def camera_vertices(self, id_coeffs, exp_coeffs, pose) -> torch.Tensor:
         """Camera-space vertices ``(B, V, 3)`` (x right, y up, z towards the camera; head centre at the origin)."""
-        return self.model.transform(self.model.vertices(id_coeffs, exp_coeffs), pose)
+        verts = self.model.vertices(id_coeffs, exp_coeffs)
+        head = self.model.transform(verts, pose)
+        body = self.model.transform(verts, pose * _BODY_FOLLOW)
+        return head + (body - head) * self.body_weight
 
     @staticmethod
     def normals(cam_verts: torch.Tensor) -> torch.Tensor:
