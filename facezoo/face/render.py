@@ -315,6 +315,25 @@ class MeshRenderer:
         return self.scatter(fragments, self.interpolate_sparse(fragments, attrs, faces))
 
     @staticmethod
+    def sample_texture_sparse(texture: torch.Tensor, uv: torch.Tensor, batch_index: torch.Tensor) -> torch.Tensor:
+        """Bilinear lookup of ``texture (B, C, T, T')`` at ``uv (N, 2)`` for points of image ``batch_index (N,)`` ->
+        ``(N, C)``; the same values as :meth:`sample_texture` (border padding, texel centres at (i + 0.5) / T) but
+        only where asked, e.g. at ``fragments.pix``."""
+        b, c, th, tw = texture.shape
+        flat = texture.permute(0, 2, 3, 1).reshape(b * th * tw, c)
+        x = (uv[:, 0] * tw - 0.5).clamp(0, tw - 1)
+        y = (uv[:, 1] * th - 0.5).clamp(0, th - 1)
+        x0 = x.floor().clamp(max=tw - 2) if tw > 1 else x.floor()
+        y0 = y.floor().clamp(max=th - 2) if th > 1 else y.floor()
+        fx, fy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
+        base = batch_index * (th * tw) + y0.long() * tw + x0.long()
+        dx = 1 if tw > 1 else 0
+        dy = tw if th > 1 else 0
+        top = flat[base] * (1 - fx) + flat[base + dx] * fx
+        bottom = flat[base + dy] * (1 - fx) + flat[base + dy + dx] * fx
+        return top * (1 - fy) + bottom * fy
+
+    @staticmethod
     def sample_texture(
         texture: torch.Tensor, uv: torch.Tensor, mask: Optional[torch.Tensor] = None, mode: str = "bilinear"
     ) -> torch.Tensor:

@@ -187,3 +187,13 @@ def test_morphable_model_rejects_bad_shapes():
         MeshRenderer(8).rasterize(torch.zeros(3, 3), torch.zeros(1, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="backend"):
         MeshRenderer(8, backend="opengl")
+
+
+def test_sparse_texture_lookup_matches_grid_sample():
+    g = torch.Generator().manual_seed(4)
+    tex = torch.rand(3, 4, 16, 12, generator=g)
+    uv = torch.rand(3, 5, 7, 2, generator=g) * 1.2 - 0.1  # includes points beyond the border
+    dense = MeshRenderer.sample_texture(tex, uv)  # (3, 4, 5, 7)
+    bidx = torch.arange(3).view(3, 1, 1).expand(3, 5, 7).reshape(-1)
+    sparse = MeshRenderer.sample_texture_sparse(tex, uv.reshape(-1, 2), bidx)
+    assert torch.allclose(sparse, dense.permute(0, 2, 3, 1).reshape(-1, 4), atol=1e-5)
