@@ -17,9 +17,9 @@ __all__ = ["MorphableModel", "rotation_matrix"]
 def rotation_matrix(pose: torch.Tensor) -> torch.Tensor:
     """Rotation matrices ``(B, 3, 3)`` from ``pose (B, 3)`` = (yaw, pitch, roll) in radians.
 
-    Axes: x right, y up, z towards the camera. Yaw turns about y (positive turns the face to the image left, i.e.
-    the subject's right... precisely: positive yaw moves the nose towards +x), pitch about x (positive looks up),
-    roll about z (positive tilts the head counter-clockwise on screen). Applied as ``R = R_roll @ R_yaw @ R_pitch``.
+    Axes: x right, y up, z towards the camera. Yaw turns about y (positive moves the nose towards +x, image right),
+    pitch about x (positive looks up), roll about z (positive tilts the head counter-clockwise on screen).
+    Applied as ``R = R_roll @ R_yaw @ R_pitch``.
     """
     yaw, pitch, roll = pose.unbind(-1)
     cy, sy = torch.cos(yaw), torch.sin(yaw)
