@@ -42,3 +42,18 @@ def test_obj_errors(tmp_path):
         save_obj(tmp_path / "a.obj", np.eye(3), np.array([[0, 1, 3]]))
     with pytest.raises(ValueError, match=".obj"):
         save_obj(tmp_path / "a.ply", np.eye(3), np.array([[0, 1, 2]]))
+
+
+def test_faceworld_head_exports_with_its_texture(tmp_path):
+    from facezoo.data.faceworld import FaceWorld
+
+    ds = FaceWorld("test", 32, num_identities=1, samples_per_identity=1, keys=("uv_texture", "id_coeffs", "exp_coeffs"))
+    sample = ds.get_batch([0])
+    model = ds.renderer.model
+    verts = model.vertices(sample["id_coeffs"], sample["exp_coeffs"])[0]
+    path = save_obj(tmp_path / "head.obj", verts, model.triangles, uv=model.uv_coords, texture=sample["uv_texture"][0])
+    mesh = load_obj(path)
+    assert mesh.faces.shape == tuple(model.triangles.shape) and mesh.texture.shape[:2] == sample["uv_texture"].shape[-2:]
+    np.testing.assert_allclose(mesh.vertices, verts.numpy(), atol=1e-5)
+    used = np.unique(mesh.faces)
+    np.testing.assert_allclose(mesh.uv[used], model.uv_coords.numpy()[used], atol=1e-5)
