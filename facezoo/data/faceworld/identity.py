@@ -193,9 +193,10 @@ class TexturePainter:
         return st
 
     def __call__(
-        self, params: Dict[str, torch.Tensor], with_labels: bool = True
+        self, params: Dict[str, torch.Tensor], with_labels: bool = True, extras: Optional[Dict] = None
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """Albedo ``(B, 3, T, T)`` and labels ``(B, T, T)`` (None when ``with_labels`` is False: faster)."""
+        """Albedo ``(B, 3, T, T)`` and labels ``(B, T, T)`` (None when ``with_labels`` is False: faster). If
+        ``extras`` is a dict it receives ``hair`` (B, T, T), the soft scalp-hair coverage used for hair volume."""
         a = params["albedo_coeffs"]
         b, t = a.shape[0], self.size
         c, st = self.coords, self.static
@@ -276,6 +277,8 @@ class TexturePainter:
         hl = h_front + (h_side - h_front) * st["ramp1"] + (h_back - h_side) * st["ramp2"] + 0.06 * blotch[:, 0]
         crown_bald = bald * (fy > 0.65 + 0.3 * st["ramp2"]).float() * (st["aa"] < 0.7).float()
         hair_m = _sig(fy - hl, 0.015) * (1 - crown_bald) * (~st["no_hair"]).float()
+        if extras is not None:
+            extras["hair"] = hair_m
         root = torch.exp(-((fy - hl) / 0.03) ** 2) * 0.25
         albedo = albedo + (hair_tex * (1 - root.unsqueeze(1)) - albedo) * hair_m.unsqueeze(1)
         if with_labels:

@@ -181,12 +181,28 @@ class FaceWorldRenderer:
         y = self.model.mean_shape[:, 1]
         t = ((-1.0 - y) / 0.45).clamp(0, 1)
         self.body_weight = (t * t * (3 - 2 * t)).view(1, -1, 1)
+        self.mean_normals = grid_normals(self.model.mean_shape.unsqueeze(0), *GRID_SHAPE)
         self._uv_frags = None
 
     # -- geometry
-    def camera_vertices(self, id_coeffs, exp_coeffs, pose) -> torch.Tensor:
-        """Camera-space vertices ``(B, V, 3)`` (x right, y up, z towards the camera; head centre at the origin)."""
+    def hair_offsets(self, hair: torch.Tensor, albedo_coeffs: torch.Tensor) -> torch.Tensor:
+        """Model-space hair volume ``(B, V, 3)``: vertices under scalp hair (``hair (B, T, T)`` from the painter) move
+        out along the mean-shape normal by 4-11 cm-ish (more for long hair, most on the crown). It is not part of
+        the linear MorphableModel; the face (where the landmarks are) never has hair on it."""
+        uv = self.model.uv_coords.view(1, 1, -1, 2).expand(hair.shape[0], -1, -1, -1)
+        cover = F.grid_sample(hair.unsqueeze(1), uv * 2 - 1, mode="bilinear", padding_mode="border",
+                              align_corners=False)[:, 0, 0]  # (B, V)
+        length = albedo_coeffs[:, ALBEDO_NAMES.index("hair_length")].view(-1, 1)
+        crown = 0.6 + 0.4 * self.model.mean_shape[:, 1].clamp(0, 1).view(1, -1)
+        thickness = (0.035 + 0.05 * length) * crown * cover
+        return thickness.unsqueeze(-1) * self.mean_normals
+
+    def camera_vertices(self, id_coeffs, exp_coeffs, pose, offsets: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """Camera-space vertices ``(B, V, 3)`` (x right, y up, z towards the camera; head centre at the origin),
+        with optional model-space ``offsets`` (hair volume) added before posing."""
         verts = self.model.vertices(id_coeffs, exp_coeffs)
+        if offsets is not None:
+            verts = verts + offsets
         head = self.model.transform(verts, pose)
         body = self.model.transform(verts, pose * _BODY_FOLLOW)
         return head + (body - head) * self.body_weight
@@ -240,10 +256,12 @@ class FaceWorldRenderer:
         views = ["main"] + [v for v, k in (("frontal", "frontal"), ("second", "second_view")) if k in keys]
         id_c, exp_c, pose, cam = self._views(scene, views)
         light = scene["light"].repeat(len(views), 1)
-        texture, label_tex = self.painter(scene, with_labels=need_labels)
+        extras: Dict[str, torch.Tensor] = {}
+        texture, label_tex = self.painter(scene, with_labels=need_labels, extras=extras)
         tex = texture.repeat(len(views), 1, 1, 1)
         lap("texture")
-        cam_verts = self.camera_vertices(id_c, exp_c, pose)
+        hair = self.hair_offsets(extras["hair"], scene["albedo_coeffs"]).repeat(len(views), 1, 1)
+        cam_verts = self.camera_vertices(id_c, exp_c, pose, hair)
         ndc = self.project(cam_verts, cam)
         lap("geometry")
         frags = self.rasterizer.rasterize(ndc, self.model.triangles)
