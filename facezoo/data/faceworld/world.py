@@ -182,19 +182,25 @@ class FaceWorldRenderer:
         t = ((-1.0 - y) / 0.45).clamp(0, 1)
         self.body_weight = (t * t * (3 - 2 * t)).view(1, -1, 1)
         self.mean_normals = grid_normals(self.model.mean_shape.unsqueeze(0), *GRID_SHAPE)
+        # Hair volume stays off the face (front of the head below the forehead), so landmark vertices never move.
+        m = self.model.mean_shape
+        theta = torch.atan2(m[:, 0], m[:, 2]).abs()
+        face = (theta < 1.4) & (m[:, 1] < 0.3) & (m[:, 1] > -1.05)
+        self.hair_allowed = (~face).float().view(1, -1)
         self._uv_frags = None
 
     # -- geometry
     def hair_offsets(self, hair: torch.Tensor, albedo_coeffs: torch.Tensor) -> torch.Tensor:
         """Model-space hair volume ``(B, V, 3)``: vertices under scalp hair (``hair (B, T, T)`` from the painter) move
-        out along the mean-shape normal by 4-11 cm-ish (more for long hair, most on the crown). It is not part of
-        the linear MorphableModel; the face (where the landmarks are) never has hair on it."""
+        out along the mean-shape normal by 2-10 cm (more for long hair, most on the crown). It is not part of
+        the linear MorphableModel and leaves the face (where the landmarks are) alone."""
         uv = self.model.uv_coords.view(1, 1, -1, 2).expand(hair.shape[0], -1, -1, -1)
         cover = F.grid_sample(hair.unsqueeze(1), uv * 2 - 1, mode="bilinear", padding_mode="border",
                               align_corners=False)[:, 0, 0]  # (B, V)
         length = albedo_coeffs[:, ALBEDO_NAMES.index("hair_length")].view(-1, 1)
         crown = 0.6 + 0.4 * self.model.mean_shape[:, 1].clamp(0, 1).view(1, -1)
-        thickness = (0.035 + 0.05 * length) * crown * cover
+        cover = ((cover - 0.02) / 0.98).clamp(min=0)  # the sigmoid tail of the hairline adds nothing
+        thickness = (0.035 + 0.05 * length) * crown * cover * self.hair_allowed
         return thickness.unsqueeze(-1) * self.mean_normals
 
     def camera_vertices(self, id_coeffs, exp_coeffs, pose, offsets: Optional[torch.Tensor] = None) -> torch.Tensor:
