@@ -38,6 +38,7 @@ from facezoo.models.facefeat import (
 )
 from facezoo.pipelines.facefeat import FaceFeatPipeline
 from facezoo.training import Trainer, build_parser, parse_args
+from facezoo.utils.images import to_model_range
 
 ABLATIONS = ("none", "no_phi_id", "no_phi_f", "no_phi_I", "no_phi_rec")
 
@@ -98,10 +99,6 @@ def apply_ablation(args: argparse.Namespace) -> None:
 def raw_pose_expression(batch: Dict[str, torch.Tensor]) -> torch.Tensor:
     """The raw f_1 target: ``[expression coefficients, yaw, pitch, roll]``."""
     return torch.cat([batch["exp_coeffs"], batch["pose"]], dim=1)
-
-
-def to_model_range(images: torch.Tensor) -> torch.Tensor:
-    return images * 2.0 - 1.0
 
 
 def to_unit_range(images: torch.Tensor) -> torch.Tensor:
@@ -207,10 +204,9 @@ def facefeat_step(nets: Dict[str, torch.nn.Module], core: Dict[str, torch.nn.Mod
     """
     b = x.shape[0]
     use_feature_d = args.ablation != "no_phi_f"
-    noise = lambda: torch.rand(b, args.noise_dim, device=x.device) * 2 - 1  # noqa: E731  z ~ U[-1, 1]
     f2_r = nets["general_encoder"](x)
-    f1_s = nets["pose_expression_generator"](noise())
-    f2_s = nets["general_generator"](noise())
+    f1_s = nets["pose_expression_generator"](torch.rand(b, args.noise_dim, device=x.device) * 2 - 1)  # z_1 ~ U[-1, 1]
+    f2_s = nets["general_generator"](torch.rand(b, args.noise_dim, device=x.device) * 2 - 1)  # z_2 ~ U[-1, 1]
     f2_r_n = F.normalize(f2_r, dim=-1) * args.feature_norm  # f_2 enters D_2^f at the norm G^I sees
 
     # G^I's own forward (one DDP call on [x^rec inputs; x^s inputs]); the features are detached so G^I's losses do
