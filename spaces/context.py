@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional
 
+import PIL.Image
+
 from spaces.examples import ExampleImages, write_examples
 from spaces.faces import FaceAligner
 from spaces.models import ModelStore
@@ -39,6 +41,20 @@ class ScratchDir:
             except OSError:  # another request removed it first
                 pass
         return self.root / f"{uuid.uuid4().hex}{suffix}"
+
+    def save_png(self, image: PIL.Image.Image) -> str:
+        """Write `image` to a new file of its own and return its path, for an event to return instead of the image.
+
+        Gradio copies a returned *file* into its cache under a content hash with an atomic rename, and reuses an
+        existing copy. A returned PIL image or array is instead re-encoded and written in place to
+        ``<cache>/<hash of the picture>/image.png`` (``gradio.processing_utils.save_pil_to_cache``), so when two
+        requests produced the same picture (same inputs, same seed), the second truncated the file while a client
+        was still downloading the first: ``RemoteProtocolError: peer closed connection without sending complete
+        message body`` in ``bench/spaces_load.py``.
+        """
+        path = self.new_path(".png")
+        image.save(path, format="PNG")
+        return str(path)
 
 
 @dataclass

@@ -6,7 +6,8 @@ measures it at start-up (`spaces.world.FaceWorldBrowser.alignment_margin`); `FAC
 when this was written, the default when no FaceWorld is at hand.
 
 Inputs that are already aligned crops (FaceWorld samples, outputs of the hub) skip detection: in ``"auto"`` mode a
-small square image is taken as a crop, anything else as a photo.
+small square image is taken as a crop, anything else as a photo. The hub's outputs are shown enlarged; they are
+shrunk back to the model's crop first (`spaces.display.shrink_enlarged`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import PIL.Image
 from facezoo.face.alignment import AlignedFace, align_face, face_template
 from facezoo.face.paste import paste_back
 from facezoo.utils.images import load_image, to_image_tensor
+from spaces.display import shrink_enlarged
 
 #: Alignment margin that reproduces FaceWorld's framing, as measured on the test split (see the module docstring).
 FACEWORLD_MARGIN = 0.77
@@ -173,7 +175,11 @@ class FaceAligner:
         return face.keypoints / scale, face.box / scale
 
     def prepare(self, rgb: np.ndarray, mode: str = "auto", name: str = "image") -> FaceInput:
-        """`rgb` → `FaceInput`; raises `facezoo.face.detection.NoFaceFoundError` when a photo shows no face."""
+        """`rgb` → `FaceInput`; raises `facezoo.face.detection.NoFaceFoundError` when a photo shows no face.
+
+        A face the hub showed (enlarged for the screen, `spaces.display`) is first shrunk back to the model's crop."""
+        if mode != "photo":
+            rgb = shrink_enlarged(rgb)
         if is_aligned_crop(rgb, mode):
             return FaceInput(crop=rgb)
         keypoints, box = self._detect(rgb, name)

@@ -8,6 +8,8 @@ from typing import Any, Callable, Optional
 
 import gradio as gr
 
+from spaces.context import ScratchDir
+from spaces.display import enlarge
 from spaces.faces import INPUT_MODES
 from spaces.models import ModelUnavailableError
 
@@ -24,6 +26,13 @@ def user_errors(fn: Callable) -> Callable:
             raise gr.Error(str(err), print_exception=False) from err
 
     return wrapper
+
+
+def display_image(scratch: ScratchDir, image: Any) -> str:
+    """What an event returns for a face it shows: `image` (PIL or ``uint8`` array) enlarged for the screen
+    (`spaces.display.enlarge`, whole-factor nearest neighbour, so nothing is lost) and saved as a PNG file of its own
+    (`ScratchDir.save_png` says why a file and not the image itself)."""
+    return scratch.save_png(enlarge(image))
 
 
 def face_image(label: str, **kwargs: Any) -> gr.Image:

@@ -11,7 +11,7 @@ import gradio as gr
 
 from spaces.context import HubContext
 from spaces.tabs import standalone
-from spaces.ui import FaceSlot, user_errors
+from spaces.ui import FaceSlot, display_image, user_errors
 from spaces.world import FaceWorldScene
 
 TAB_ID = "faceworld"
@@ -19,10 +19,10 @@ TITLE = "FaceWorld"
 
 
 def render(ctx: HubContext, identity: float, yaw: float, pitch: float, expression: str, occluder: str, scene_seed: float):
-    """→ (the rendered face, a status line)."""
+    """→ (the rendered face, enlarged for display (`display_image`), a status line)."""
     scene = FaceWorldScene(identity=int(identity), yaw=float(yaw), pitch=float(pitch), expression=expression,
                            occluder=occluder, scene_seed=int(scene_seed))
-    image = ctx.world.render_one(scene)
+    image = display_image(ctx.scratch, ctx.world.render_one(scene))
     return image, (f"FaceWorld test identity {scene.identity}, yaw {scene.yaw:g}°, pitch {scene.pitch:g}°, "
                    f"{scene.expression}, occluder: {scene.occluder}, scene {scene.scene_seed}.")
 
@@ -47,7 +47,7 @@ def build(ctx: HubContext, slots: Sequence[FaceSlot] = ()) -> List[FaceSlot]:
             scene_seed = gr.Number(0, precision=0, label="Scene (light, background, camera)")
             run = gr.Button("Render", variant="primary", elem_id="faceworld-run")
         with gr.Column():
-            image = gr.Image(value=world.render_one(FaceWorldScene()), label="FaceWorld face", type="filepath",
+            image = gr.Image(value=display_image(ctx.scratch, world.render_one(FaceWorldScene())), label="FaceWorld face", type="filepath",
                              format="png", interactive=False, height=320, elem_id="faceworld-image")
             status = gr.Markdown()
             for slot in slots:

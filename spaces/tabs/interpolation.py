@@ -17,6 +17,7 @@ from spaces.context import HubContext
 from spaces.faces import read_image
 from spaces.tabs import standalone
 from spaces.tabs.synthesis import METHOD, expression_choices
+from spaces.display import enlarge
 from spaces.ui import FaceSlot, face_image, input_mode, user_errors
 
 TAB_ID = "interpolation"
@@ -47,9 +48,12 @@ def write_gif(path: Path, frames: Sequence[PIL.Image.Image], fps: float) -> str:
 
 
 def _result(ctx: HubContext, frames: List[PIL.Image.Image], fps: float, status: str):
-    gif = write_gif(ctx.scratch.new_path(".gif"), frames, float(fps))
+    """The outputs of a strip: frames and GIF enlarged for display, each frame a PNG file (see `display_image`)."""
+    shown = [enlarge(f) for f in frames]
+    gif = write_gif(ctx.scratch.new_path(".gif"), shown, float(fps))
+    files = [ctx.scratch.save_png(f) for f in shown]
     scrubber = gr.Slider(minimum=0, maximum=len(frames) - 1, value=0, step=1, label="Frame", interactive=True)
-    return frames, gif, frames, scrubber, frames[0], status
+    return files, gif, files, scrubber, files[0], status
 
 
 def interpolate(ctx: HubContext, image_a: Any, image_b: Any, mode: str, feature: str, steps: float, seed: float,
@@ -86,7 +90,7 @@ def sweep(ctx: HubContext, image_a: Any, mode: str, yaw_from: float, yaw_to: flo
     return _result(ctx, frames, fps, status)
 
 
-def scrub(frames: List[PIL.Image.Image], index: float):
+def scrub(frames: List[str], index: float):
     """The frame at `index` of this user's last strip (kept in `gr.State`)."""
     if not frames:
         raise ValueError("Nothing to scrub yet: run an interpolation first.")

@@ -13,7 +13,7 @@ import torch
 from spaces.context import HubContext
 from spaces.faces import read_image
 from spaces.tabs import standalone
-from spaces.ui import FaceSlot, face_image, input_mode, user_errors
+from spaces.ui import FaceSlot, display_image, face_image, input_mode, user_errors
 
 TAB_ID = "synthesis"
 TITLE = "Synthesis"
@@ -34,7 +34,7 @@ def _check_expression(pipe, expression: str) -> None:
 
 def synthesize(ctx: HubContext, image: Any, mode: str, yaw: float, pitch: float, expression: str, random_pose: bool,
                seed: float, num_samples: float):
-    """→ (samples, the aligned input crop, a status line)."""
+    """→ (samples, the aligned input crop, a status line); images as files enlarged for display (`display_image`)."""
     n = int(num_samples)
     if not 1 <= n <= MAX_SAMPLES:
         raise ValueError(f"number of samples must be in 1..{MAX_SAMPLES}, got {num_samples}")
@@ -49,18 +49,21 @@ def synthesize(ctx: HubContext, image: Any, mode: str, yaw: float, pitch: float,
     images = pipe(identity_image=face.crop, num_images_per_identity=n, generator=generator,
                   pose_expression_features=f1, output_type="pil").images
     what = "sampled poses and expressions" if random_pose else f"yaw {yaw:g}°, pitch {pitch:g}°, {expression}"
-    return images, face.crop, f"Input {face.describe()}. {n} sample(s) with {what}, seed {int(seed)}."
+    shown = [display_image(ctx.scratch, im) for im in images]
+    return shown, display_image(ctx.scratch, face.crop), f"Input {face.describe()}. {n} sample(s) with {what}, seed {int(seed)}."
 
 
 def frontalize(ctx: HubContext, image: Any, mode: str, expression: str):
-    """→ (the frontal face, the photo with it pasted back or None for crop inputs, a status line)."""
+    """→ (the frontal face, the photo with it pasted back or None for crop inputs, a status line); images as files
+    enlarged for display (`display_image`)."""
     face = ctx.faces.prepare(read_image(image, "identity image"), mode, name="the identity image")
     pipe = ctx.models.pipeline(METHOD)
     _check_expression(pipe, expression)
     frontal = pipe.frontalize(face.crop, expression=expression, output_type="pil")[0]
     pasted = ctx.faces.paste(face, frontal) if face.from_photo else None
     where = " and pasted back into the photo" if pasted is not None else ""
-    return frontal, pasted, f"Input {face.describe()}. Frontalized with a {expression} expression{where}."
+    pasted = display_image(ctx.scratch, pasted) if pasted is not None else None
+    return display_image(ctx.scratch, frontal), pasted, f"Input {face.describe()}. Frontalized with a {expression} expression{where}."
 
 
 def build(ctx: HubContext, slots: Sequence[FaceSlot] = ()) -> List[FaceSlot]:

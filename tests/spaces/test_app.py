@@ -12,7 +12,15 @@ gradio_client = pytest.importorskip("gradio_client")
 from gradio_client import Client, handle_file  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
+from spaces.display import enlarge  # noqa: E402
+
 TINY = 16  # image size of the tiny pipeline
+SHOWN = 256  # faces are shown enlarged 16x (whole-factor nearest neighbour, see spaces.display)
+
+
+def _shown(image) -> np.ndarray:
+    """What the hub shows for a model output: the same enlargement, so comparisons stay pixel for pixel."""
+    return np.asarray(enlarge(np.asarray(image)))
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +47,9 @@ def test_synthesize_faceworld_crop_matches_the_pipeline(client, hub_context):
     gallery, aligned, status = client.predict(handle_file(face), "auto", 20, -10, "happiness", False, 3, 3,
                                               api_name="/synthesize")
     images = _gallery(gallery)
-    assert [im.shape for im in images] == [(TINY, TINY, 3)] * 3
-    # A small square FaceWorld crop skips detection: the model sees the file itself.
-    np.testing.assert_array_equal(_img(aligned), _img(face))
+    assert [im.shape for im in images] == [(SHOWN, SHOWN, 3)] * 3
+    # A small square FaceWorld crop skips detection: the model sees the file itself (shown 4x: 64 → 256 px).
+    np.testing.assert_array_equal(_img(aligned), _shown(_img(face)))
     assert "aligned face crop" in status
     # Same result as calling the pipeline directly with the same features (PNG transport is lossless).
     pipe = hub_context.models.pipeline("facefeat")
@@ -49,7 +57,8 @@ def test_synthesize_faceworld_crop_matches_the_pipeline(client, hub_context):
     ref = pipe(identity_image=_img(face), num_images_per_identity=3, generator=torch.Generator().manual_seed(3),
                pose_expression_features=f1).images
     for got, want in zip(images, ref):
-        np.testing.assert_array_equal(got, np.asarray(want))
+        np.testing.assert_array_equal(got, _shown(want))
+        np.testing.assert_array_equal(got[::16, ::16], np.asarray(want))  # every model pixel, none invented
 
 
 def test_synthesize_seed_controls_sampled_poses(client, hub_context):
@@ -66,15 +75,15 @@ def test_synthesize_real_photo_is_detected_and_aligned(client, hub_context):
 
     gallery, aligned, status = client.predict(handle_file(hub_context.examples.photos[0]), "auto", 0, 0, "neutral",
                                               False, 0, 1, api_name="/synthesize")
-    assert _gallery(gallery)[0].shape == (TINY, TINY, 3)
-    assert _img(aligned).shape == (ALIGN_SIZE, ALIGN_SIZE, 3)
+    assert _gallery(gallery)[0].shape == (SHOWN, SHOWN, 3)
+    assert _img(aligned).shape == (ALIGN_SIZE, ALIGN_SIZE, 3)  # already large: shown as it is
     assert "face found" in status
 
 
 def test_frontalize_photo_pastes_back_only_inside_the_face(client, hub_context):
     photo_path = hub_context.examples.photos[0]
     frontal, pasted, status = client.predict(handle_file(photo_path), "auto", "neutral", api_name="/frontalize")
-    assert _img(frontal).shape == (TINY, TINY, 3)
+    assert _img(frontal).shape == (SHOWN, SHOWN, 3)
     photo, out = _img(photo_path), _img(pasted)
     assert out.shape == photo.shape
     changed = np.argwhere((out != photo).any(-1))
@@ -88,7 +97,7 @@ def test_frontalize_photo_pastes_back_only_inside_the_face(client, hub_context):
 def test_frontalize_crop_has_no_paste_back(client, hub_context):
     frontal, pasted, _ = client.predict(handle_file(hub_context.examples.faceworld[2]), "auto", "neutral",
                                         api_name="/frontalize")
-    assert _img(frontal).shape == (TINY, TINY, 3)
+    assert _img(frontal).shape == (SHOWN, SHOWN, 3)
     assert pasted is None
 
 
@@ -97,12 +106,12 @@ def test_interpolate_strip_gif_and_scrub(client, hub_context):
     gallery, gif, slider, frame, status = client.predict(handle_file(fw[0]), handle_file(fw[1]), "auto",
                                                          "identity (A → B)", 5, 0, 10, api_name="/interpolate")
     frames = _gallery(gallery)
-    assert [f.shape for f in frames] == [(TINY, TINY, 3)] * 5
+    assert [f.shape for f in frames] == [(SHOWN, SHOWN, 3)] * 5
     pipe = hub_context.models.pipeline("facefeat")
     ref = pipe.interpolate(_img(fw[0]), _img(fw[1]), steps=5, generator=torch.Generator().manual_seed(0))
-    np.testing.assert_array_equal(np.stack(frames), np.stack([np.asarray(r) for r in ref]))
+    np.testing.assert_array_equal(np.stack(frames), np.stack([_shown(r) for r in ref]))
     with PIL.Image.open(gif) as im:
-        assert im.size == (TINY, TINY) and im.n_frames == 8  # 5 forward + 3 back, a seamless loop
+        assert im.size == (SHOWN, SHOWN) and im.n_frames == 8  # 5 forward + 3 back, a seamless loop
         assert im.info["duration"] == 100
     assert slider["maximum"] == 4
     # The scrubber reads this session's strip from gr.State.
@@ -114,7 +123,7 @@ def test_interpolate_other_features(client, hub_context, feature):
     fw = hub_context.examples.faceworld
     gallery = client.predict(handle_file(fw[2]), handle_file(fw[3]), "auto", feature, 3, 0, 8, api_name="/interpolate")[0]
     frames = _gallery(gallery)
-    assert len(frames) == 3 and frames[0].shape == (TINY, TINY, 3)
+    assert len(frames) == 3 and frames[0].shape == (SHOWN, SHOWN, 3)
 
 
 def test_sweep_one_identity(client, hub_context):
@@ -128,7 +137,7 @@ def test_sweep_one_identity(client, hub_context):
     for k, (yaw, exp) in {0: (-30, "neutral"), 3: (30, "happiness")}.items():
         want = pipe(identity_embedding=enc.identity, general_features=enc.general,
                     pose_expression_features=pipe.pose_expression_feature(yaw=yaw, expression=exp)).images[0]
-        np.testing.assert_allclose(frames[k].astype(int), np.asarray(want).astype(int), atol=1)
+        np.testing.assert_allclose(frames[k].astype(int), _shown(want).astype(int), atol=1)
 
 
 def test_render_faceworld_matches_the_world(client, hub_context):
@@ -136,9 +145,25 @@ def test_render_faceworld_matches_the_world(client, hub_context):
 
     image, status = client.predict(5, 30, -10, "surprise", "medical_mask", 2, api_name="/render_faceworld")
     want = hub_context.world.render_one(FaceWorldScene(5, 30.0, -10.0, "surprise", "medical_mask", 2))
-    np.testing.assert_array_equal(_img(image), want)
-    assert want.shape == (64, 64, 3)
+    assert want.shape == (64, 64, 3) and _img(image).shape == (SHOWN, SHOWN, 3)
+    np.testing.assert_array_equal(_img(image), _shown(want))
     assert "medical_mask" in status
+
+
+def test_a_shown_faceworld_face_is_used_as_its_crop(client, hub_context):
+    """Sending (or downloading and re-uploading) an enlarged face gives the model the 64 px crop, not a photo search."""
+    from spaces.world import FaceWorldScene
+
+    image, _ = client.predict(7, 20, 0, "happiness", "none", 1, api_name="/render_faceworld")
+    gallery, aligned, status = client.predict(handle_file(image), "auto", 0, 0, "neutral", False, 2, 1,
+                                              api_name="/synthesize")
+    assert "aligned face crop (64x64)" in status
+    crop = hub_context.world.render_one(FaceWorldScene(7, 20.0, 0.0, "happiness", "none", 1))
+    np.testing.assert_array_equal(_img(aligned), _shown(crop))
+    pipe = hub_context.models.pipeline("facefeat")
+    want = pipe(identity_image=crop, generator=torch.Generator().manual_seed(2),
+                pose_expression_features=pipe.pose_expression_feature(yaw=0, pitch=0, expression="neutral")).images[0]
+    np.testing.assert_array_equal(_gallery(gallery)[0], _shown(want))
 
 
 # ------------------------------------------------------------------------------------------------------ bad input
