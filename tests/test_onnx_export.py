@@ -139,7 +139,7 @@ def test_export_pipeline_folder_errors(tmp_path):
 
 
 def test_export_real_pipeline_folder_through_auto_pipeline(tmp_path):
-    from conftest import make_tiny_facefeat
+    from facezoo.utils.testing import make_tiny_facefeat
 
     pipe = make_tiny_facefeat()
     pipe.save_pretrained(tmp_path / "facefeat")

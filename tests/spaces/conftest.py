@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from facezoo.utils.testing import make_tiny_facefeat
+
 # `spaces/` is not part of the installed package: import it from the repository (before this test folder, whose
 # name would otherwise make `spaces` a namespace package).
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-
-
-def make_tiny_facefeat():
-    """tests/conftest.py's tiny pipeline (loaded by path: several test folders have a module named conftest)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("facezoo_root_conftest", REPO / "tests" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.make_tiny_facefeat()
 
 
 def free_port() -> int:
