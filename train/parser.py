@@ -35,6 +35,9 @@ def build_args(argv=None) -> argparse.Namespace:
     add("--data_seed", type=int, default=0, help="FaceWorld scene seed of the training renders.")
     add("--cache_path", type=str, default=None, help="safetensors file of the renders (shared with train/recon3d.py).")
     add("--widths", type=int, nargs="+", default=[16, 32, 64, 128], help="U-Net widths, one per resolution.")
+    add("--class_balance", type=float, default=0.0,
+        help="Weight each class by frequency**(-this) in the loss (0: plain cross-entropy; 0.5: eyes and lips, a few "
+             "pixels each at 64 px, are not drowned by skin, hair and background).")
     add("--warmup_steps", type=int, default=50, help="Linear learning-rate warm-up steps (cosine decay after).")
     add("--eval_identities", type=int, default=200, help="FaceWorld test identities for the final metrics.")
     add("--eval_occluder_prob", type=float, default=0.2, help="Occluder probability of the test renders.")
@@ -65,6 +68,12 @@ def main(argv=None) -> Path:
     layout = torch.channels_last if min(args.widths) >= 16 else torch.contiguous_format
     model = model.to(memory_format=layout)
     dataset = torch.utils.data.TensorDataset(data["image"], data["semantic"])
+    class_weights = None
+    if args.class_balance > 0:
+        freq = torch.bincount(data["semantic"].flatten(), minlength=len(SEMANTIC_CLASSES)).double()
+        freq = freq / freq.sum()
+        class_weights = torch.where(freq > 0, freq.clamp_min(1e-6) ** -args.class_balance, torch.zeros_like(freq))
+        class_weights = (class_weights / (class_weights * freq).sum()).float()  # the average pixel weighs 1
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.train_batch_size, shuffle=True, drop_last=True,
                                          generator=torch.Generator().manual_seed(args.seed))
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=1e-4)
@@ -76,7 +85,7 @@ def main(argv=None) -> Path:
     for images, labels in trainer.batches(loader):
         with trainer.accumulate(model):
             logits = model(as_float_images(images).contiguous(memory_format=layout)).logits
-            loss = F.cross_entropy(logits, labels.long())
+            loss = F.cross_entropy(logits, labels.long(), weight=class_weights)
             trainer.accelerator.backward(loss)
             optimizer.step()
             scheduler.step()
@@ -101,7 +110,9 @@ def main(argv=None) -> Path:
                           f"renders at {args.resolution} px, occluders with p={args.occluder_prob} "
                           f"(scene seed {args.data_seed})"),
         "architecture_notes": (f"U-Net widths {list(args.widths)}, two 3x3 conv + GroupNorm + SiLU per level, "
-                               "average-pool down, bilinear up, skip concatenation; cross-entropy loss; AdamW, "
+                               "average-pool down, bilinear up, skip concatenation; cross-entropy loss"
+                               + (f" with class weights frequency^-{args.class_balance}" if args.class_balance else "")
+                               + "; AdamW, "
                                f"lr {args.learning_rate}, cosine decay."),
     }
     folder = trainer.export(core, folder=str(Path(args.output_dir) / "model"), info=info, metrics=metrics)

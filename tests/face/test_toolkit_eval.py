@@ -74,4 +74,4 @@ def test_detection_on_packaged_photo_and_blank():
     out = detection_on_photos({"astronaut": load_photo("astronaut"), "blank": np.full((200, 200, 3), 90, np.uint8)})
     assert out["astronaut"]["hit"] == 1.0 and out["astronaut"]["arcface_fit_px"] < 6
     assert out["astronaut"]["paste_back_mae"] < 4
-    assert out["blank"] == {"faces": 0, "hit": 0.0, "seconds": out["blank"]["seconds"]}
+    assert out["blank"]["faces"] == 0 and out["blank"]["hit"] == 0.0 and out["blank"]["scores"] == ""
