@@ -88,7 +88,7 @@ def test_arcface_head_learns_separable_classes():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     assert losses[-1] < 0.3 * losses[0]
     pred = F.linear(F.normalize(feats), F.normalize(head.weight)).argmax(1)
     assert (pred == labels).float().mean() > 0.95
