@@ -18,7 +18,6 @@ margin it learns at once.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import torch
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from facezoo.eval.toolkit import as_float_images, faceworld_verification, render_faceworld
 from facezoo.face.identity_net import IdentityNet
 from facezoo.losses.identity import ArcFaceHead
+from facezoo.training.schedules import cosine_with_warmup
 from facezoo.training import Trainer, build_parser, parse_args
 
 
@@ -55,16 +55,6 @@ def build_args(argv=None) -> argparse.Namespace:
     add("--data_seed", type=int, default=0, help="FaceWorld scene seed of the training renders (independent of --seed).")
     add("--num_threads", type=int, default=1, help="torch CPU threads (1 lets two trainings share two cores).")
     return parse_args(parser, argv)
-
-
-def lr_lambda(args):
-    def factor(step: int) -> float:
-        if step < args.warmup_steps:
-            return (step + 1) / args.warmup_steps
-        progress = (step - args.warmup_steps) / max(1, args.max_train_steps - args.warmup_steps)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-    return factor
 
 
 def augment(images: torch.Tensor, shift: int) -> torch.Tensor:
@@ -100,7 +90,7 @@ def main(argv=None) -> Path:
                                          generator=torch.Generator().manual_seed(args.seed))
     optimizer = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=args.learning_rate,
                                   weight_decay=args.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(args))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_with_warmup(args.warmup_steps, args.max_train_steps))
     model, head, optimizer, scheduler, loader = trainer.prepare(model=model, head=head, optimizer=optimizer,
                                                                 scheduler=scheduler, dataloader=loader)
     trainer.resume()

@@ -14,7 +14,6 @@ identities go into the model card.
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import torch
@@ -23,6 +22,7 @@ import torch.nn.functional as F
 from facezoo.data.faceworld import PARAM_SLICES
 from facezoo.eval.toolkit import FaceWorldProjector, as_float_images, recon3d_metrics, render_faceworld
 from facezoo.face.regressor import Recon3DRegressor
+from facezoo.training.schedules import cosine_with_warmup
 from facezoo.training import Trainer, build_parser, parse_args
 
 DATA_KEYS = ("image", "params", "landmarks", "semantic", "face_mask")
@@ -48,16 +48,6 @@ def build_args(argv=None) -> argparse.Namespace:
     return parse_args(parser, argv)
 
 
-def cosine_with_warmup(args):
-    def factor(step: int) -> float:
-        if step < args.warmup_steps:
-            return (step + 1) / args.warmup_steps
-        progress = (step - args.warmup_steps) / max(1, args.max_train_steps - args.warmup_steps)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-    return factor
-
-
 def main(argv=None) -> Path:
     args = build_args(argv)
     torch.set_num_threads(args.num_threads)
@@ -80,7 +70,7 @@ def main(argv=None) -> Path:
     loader = torch.utils.data.DataLoader(dataset, batch_size=args.train_batch_size, shuffle=True, drop_last=True,
                                          generator=torch.Generator().manual_seed(args.seed))
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.learning_rate, weight_decay=args.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_with_warmup(args))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, cosine_with_warmup(args.warmup_steps, args.max_train_steps))
     model, optimizer, scheduler, loader = trainer.prepare(model=model, optimizer=optimizer, scheduler=scheduler,
                                                           dataloader=loader)
     trainer.resume()

@@ -12,7 +12,6 @@ arguments, ``channel_axis`` over C) and agree with them to float64 precision on 
 
 from __future__ import annotations
 
-import math
 from typing import Optional
 
 import torch

@@ -8,7 +8,7 @@ another seed and width (``identitynet_eval.faceworld_64``) so that no method is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F

@@ -169,7 +169,6 @@ class MeshRenderer:
 
     def _coverage_torch(self, verts_ndc: torch.Tensor, faces: torch.Tensor):
         b = verts_ndc.shape[0]
-        nf = faces.shape[0]
         h, w = self.height, self.width
         with torch.no_grad():
             # (V, B) layout: gathering rows by vertex index is several times faster than indexing dim 1; every

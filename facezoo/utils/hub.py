@@ -126,7 +126,7 @@ def write_model_card(folder: os.PathLike | str, info: Dict[str, Any]) -> Path:
     ``training_data``, ``steps``, ``wall_time``, ``metrics`` (dict name → value), ``architecture_notes`` (str),
     ``base_model``. Other keys are kept in the metadata.
     """
-    from huggingface_hub import ModelCard, ModelCardData
+    from huggingface_hub import ModelCardData
 
     info = dict(info)
     tags = sorted(set(["facezoo", "face-generation"] + list(info.pop("tags", []))))

@@ -11,7 +11,6 @@ from facezoo.data.faceworld import (
     ALL_KEYS, EXPRESSION_PRESETS, EXPRESSIONS, FACE_CLASSES, FAST_KEYS, OCCLUDERS, PARAM_SLICES, SEMANTIC_CLASSES,
     FaceWorld, FaceWorldRenderer, FaceWorldStream, render_batch, sample_scenes, shade, split_identities,
 )
-from facezoo.data.faceworld import world as world_module
 from facezoo.face.render import MeshRenderer, vertex_normals
 
 SIZE = 64

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from facezoo.face.bfm import load_bfm, load_bfm2009, load_bfm2017
+from facezoo.face.bfm import load_bfm, load_bfm2009
 
 # A 4-vertex "face" (a pyramid seen from +z), two triangles, wound clockwise from the front on purpose.
 MEAN = np.array([[0, 0, 10], [10, 0, 0], [0, 10, 0], [-10, -10, 0]], dtype=np.float64)

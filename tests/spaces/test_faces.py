@@ -9,8 +9,8 @@ import numpy as np
 import PIL.Image
 import pytest
 
-from facezoo.assets import load_photo, photo_path
-from facezoo.face.alignment import face_template, transform_points, umeyama_similarity, ARCFACE_TEMPLATE_112
+from facezoo.assets import load_photo
+from facezoo.face.alignment import face_template, transform_points, umeyama_similarity
 from facezoo.face.detection import DlibFaceDetector, FaceDetection, NoFaceFoundError
 from spaces.faces import (ALIGN_SIZE, DETECT_MAX_SIDE, FACEWORLD_MARGIN, FaceAligner, NoImageError,
                           face_ellipse_mask, is_aligned_crop, read_image)

@@ -1,6 +1,5 @@
 """Mixed-precision steps through the shared accelerator, and export round trips, in-process."""
 
-import argparse
 
 import pytest
 import torch

@@ -17,7 +17,7 @@ from ..folder import FaceFolderWriter
 from .expression import EXPRESSION_PRESETS, EXPRESSIONS
 from .identity import SEMANTIC_CLASSES
 from .occluders import OCCLUDERS
-from .world import ALL_KEYS, PARAM_SLICES, FaceWorld, FaceWorldRenderer, sample_scenes, split_identities
+from .world import PARAM_SLICES, FaceWorld, FaceWorldRenderer, sample_scenes, split_identities
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:

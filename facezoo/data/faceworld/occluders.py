@@ -181,7 +181,6 @@ def _microphone(xs, ys, lm, r):
 
 def _patch(xs, ys, lm, r):
     le, re, u, v, d = _frame(lm)
-    b = lm.shape[0]
     centre = lm[:, 30] + u * d * (r[:, 0:1] - 0.5) * 1.6 + v * d * (r[:, 1:2] - 0.5) * 1.6
     half_u = d.squeeze(1) * (0.25 + 0.4 * r[:, 2])
     half_v = d.squeeze(1) * (0.25 + 0.4 * r[:, 3])

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from ...face.render import MeshRenderer, ndc_to_pixels
-from .expression import EXPRESSIONS, sample_expression
+from .expression import sample_expression
 from .identity import ALBEDO_NAMES, SEMANTIC_CLASSES, TexturePainter, identity_params
 from .mesh import EXP_MODE_NAMES, GRID_SHAPE, ID_MODE_NAMES, build_head_model, grid_normals
 from .occluders import GLASSES, OCCLUDERS, draw_occluders

@@ -6,7 +6,7 @@ E_id, the identity encoder, is the face toolkit's `facezoo.face.identity_net.Ide
 from __future__ import annotations
 
 import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import nn

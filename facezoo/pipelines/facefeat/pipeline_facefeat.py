@@ -8,7 +8,7 @@ generators G_1^f / G_2^f, so every call with a new seed shows the same person un
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List, Literal, Optional, Sequence, Union
+from typing import Any, List, Literal, Optional, Union
 
 import numpy as np
 import PIL.Image
