@@ -47,10 +47,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     detector = None
     if args.align:
-        from facezoo.face.alignment import align_face
+        from facezoo.face.alignment import FACEWORLD_MARGIN, align_face
         from facezoo.face.detection import DlibFaceDetector
 
         detector = DlibFaceDetector()
+        margin = FACEWORLD_MARGIN if args.margin is None else args.margin
     generator = torch.Generator().manual_seed(args.seed)
     failures = 0
     for i in tqdm(range(0, len(files), args.batch_size), desc="facezoo run", unit="batch"):
@@ -62,9 +63,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                     import numpy as np
                     import PIL.Image
 
-                    rgb = np.asarray(image)
+                    rgb = np.asarray(image)  # aligned large, then resized with antialiasing by the pipeline
                     face = detector.detect_largest(rgb, name=path.name)
-                    image = PIL.Image.fromarray(align_face(rgb, face.keypoints, size=pipe.image_size, margin=args.margin).crop)
+                    image = PIL.Image.fromarray(align_face(rgb, face.keypoints, size=max(256, pipe.image_size), margin=margin).crop)
             except ValueError as err:  # not an image, corrupt, or no face found: report and go on
                 print(f"skipping {path.name}: {err}", file=sys.stderr)
                 failures += 1
@@ -105,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch_size", type=int, default=8, help="images per batch")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     p.add_argument("--align", action="store_true", help="detect and align faces in real photos first")
-    p.add_argument("--margin", type=float, default=0.25, help="extra border around the aligned face (fraction)")
+    p.add_argument("--margin", type=float, default=None,
+                   help="border around the aligned face (fraction); default: FaceWorld's framing, which the shipped models saw")
     p.add_argument("--offline", action="store_true", help="never contact the Hub (like HF_HUB_OFFLINE=1)")
     p.set_defaults(func=cmd_run)
 

@@ -23,13 +23,11 @@ import cv2
 import numpy as np
 import PIL.Image
 
-from facezoo.face.alignment import AlignedFace, align_face, face_template
+from facezoo.face.alignment import FACEWORLD_MARGIN, AlignedFace, align_face, face_template
 from facezoo.face.paste import paste_back
 from facezoo.utils.images import load_image, to_image_tensor
 from spaces.display import shrink_enlarged
 
-#: Alignment margin that reproduces FaceWorld's framing, as measured on the test split (see the module docstring).
-FACEWORLD_MARGIN = 0.77
 #: In ``"auto"`` mode, square images up to this side are taken as aligned crops.
 ALIGNED_MAX_SIDE = 128
 #: Photos are searched for faces at most this large (longest side): dlib's time grows with the pixel count, and a

@@ -53,3 +53,17 @@ def test_export_onnx(pipe_folder, tmp_path, capsys):
     assert main(["export-onnx", str(pipe_folder), str(tmp_path / "onnx")]) == 0
     names = {p.name for p in (tmp_path / "onnx").glob("*.onnx")}
     assert "image_generator.onnx" in names
+
+
+def test_run_align_detects_real_photos_and_skips_faceless_ones(pipe_folder, tmp_path, capsys):
+    pytest.importorskip("dlib")
+    from facezoo.assets import photo_path
+
+    inputs = tmp_path / "photos"
+    inputs.mkdir()
+    PIL.Image.open(photo_path("astronaut")).save(inputs / "astronaut.png")
+    PIL.Image.new("RGB", (200, 200), (90, 120, 200)).save(inputs / "sky.png")
+    out = tmp_path / "out"
+    assert main(["run", str(pipe_folder), str(inputs), "--out", str(out), "--align"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["astronaut.png"]
+    assert "skipping sky.png" in capsys.readouterr().err

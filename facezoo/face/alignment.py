@@ -26,6 +26,12 @@ ARCFACE_TEMPLATE_112 = np.array(
 )
 
 
+#: The `face_template` margin that reproduces FaceWorld's framing (measured on its frontal, neutral test faces by
+#: `spaces.world.FaceWorldBrowser.alignment_margin`; `tests/spaces/test_faces.py` checks it still matches). Real photos
+#: aligned with it look like the crops the FaceWorld-trained models saw.
+FACEWORLD_MARGIN = 0.77
+
+
 def face_template(size: int = 112, margin: float = 0.0) -> np.ndarray:
     """The five keypoint positions of a ``size x size`` crop.
 
