@@ -48,3 +48,27 @@ def hub_url(hub_context):
     _, url, _ = serve(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
     yield url
     demo.close()
+
+
+@pytest.fixture(scope="session")
+def shown_hub(tiny_weights, tmp_path_factory):
+    """What the browser test drives: the hub on the embedded default weights when they are shipped (its screenshots are
+    the README's, in docs/screenshots/), else on the tiny test pipeline (screenshots to a temporary folder, so grey test
+    outputs never replace the README's). ``$FACEZOO_SCREENSHOTS`` overrides where they go.
+
+    Yields ``(url, context, screenshot folder)``."""
+    import os
+
+    import facezoo
+    from spaces.app import build_hub
+    from spaces.context import make_context
+    from spaces.launch import serve
+
+    real = bool(facezoo.list_models("facefeat.*"))
+    weights = "facefeat.faceworld_64" if real else tiny_weights
+    context = make_context({"facefeat": weights}, cache_dir=tmp_path_factory.mktemp("shown_cache"))
+    shots = os.environ.get("FACEZOO_SCREENSHOTS") or (REPO / "docs" / "screenshots" if real else tmp_path_factory.mktemp("shots"))
+    demo = build_hub(context)
+    _, url, _ = serve(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url, context, Path(shots)
+    demo.close()

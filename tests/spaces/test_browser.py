@@ -1,19 +1,15 @@
 """The hub in a real headless chromium, offline: upload faces in the synthesis and interpolation tabs, run them, see
-the results appear; screenshots go to docs/screenshots/ (the README shows them), or to $FACEZOO_SCREENSHOTS."""
+the results appear; with the shipped weights the screenshots go to docs/screenshots/ (the README shows them)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
-# Runs on the tiny test pipeline overwrite the README's screenshots unless pointed elsewhere.
-SCREENSHOTS = Path(os.environ.get("FACEZOO_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "docs" / "screenshots")
 SHOWN = 256  # faces are shown enlarged to this size (spaces.display)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -69,7 +65,8 @@ def _open_tab(driver, title: str) -> None:
     raise AssertionError(f"no tab {title!r}")
 
 
-def test_hub_in_browser(browser, hub_url, hub_context):
+def test_hub_in_browser(browser, shown_hub):
+    hub_url, hub_context, SCREENSHOTS = shown_hub
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.get(hub_url)
     WebDriverWait(browser, 60).until(EC.presence_of_element_located((By.ID, "synthesis-run")))
