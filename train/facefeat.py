@@ -335,7 +335,8 @@ ARCHITECTURE_NOTES = """Where the paper is silent, facezoo chose:
 - E_id is facezoo's IdentityNet (ResNet + ArcFace margin, trained on FaceWorld identities), fixed during stage 2;
   f_id and f_2 are rescaled to norm 16 at G^I's input (the paper's re-normalisation).
 - f_1 = [expression blend weights, yaw, pitch, roll] of FaceWorld, standardised with training statistics (E_1's config).
-- G^I: concatenation [f_id, f_1, f_2] -> Linear -> 4x4 map -> BEGAN-style (conv3x3-ELU)x2 stages with nearest up-sampling,
+- G^I: concatenation [f_id, f_1, f_2] -> Linear -> 4x4 map -> BEGAN-style stages of (conv3x3-ELU) x convs_per_stage (BEGAN: 2;
+  the shipped CPU model: 1) with nearest up-sampling,
   channels halving with resolution, tanh output. D^I: BEGAN-style encoder with LeakyReLU ending in one logit.
 - -log D is implemented as a binary cross-entropy GAN loss (Eq. 2, 4 read as standard BCE).
 - Frozen copies of G^I route the x^s adversarial loss to G^f only and the reconstruction loss to E_2 only (Eq. 1, 8).

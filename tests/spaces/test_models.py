@@ -73,5 +73,11 @@ def test_embedded_default_weights_run_in_the_hub(hub_context):
                      examples=hub_context.examples, scratch=hub_context.scratch)
     assert ctx.models.source("facefeat") == MODEL_SPECS["facefeat"].default or "FACEZOO_FACEFEAT" in __import__("os").environ
     images, crop, status = synthesis.synthesize(ctx, hub_context.examples.faceworld[0], "auto", 0, 0, "neutral", False, 0, 2)
+    import PIL.Image
+
+    from spaces.display import DISPLAY_SIZE, display_factor
+
     size = ctx.models.pipeline("facefeat").image_size
-    assert [im.size for im in images] == [(size, size)] * 2
+    shown = size * display_factor(size)
+    assert shown >= DISPLAY_SIZE
+    assert [PIL.Image.open(path).size for path in images] == [(shown, shown)] * 2
