@@ -8,7 +8,6 @@ backward, step counting, logging and the progress bar (checkpointing off). Print
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "training" / "fixtures"))
 from toy_gan import squares_dataset  # noqa: E402
 from toy_models import ToyDiscriminator, ToyGenerator  # noqa: E402
+from common import bench_args, emit, machine_info, write_markdown_table  # noqa: E402
 
 from facezoo.losses import discriminator_loss, generator_loss, r1_penalty, requires_grad  # noqa: E402
 from facezoo.training import ExponentialMovingAverage, Trainer, build_parser, parse_args  # noqa: E402
@@ -98,7 +98,7 @@ def time_chunk(loop, steps: int) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = bench_args(__doc__.splitlines()[0])
     parser.add_argument("--chunk", type=int, default=20, help="Steps per timed chunk.")
     parser.add_argument("--rounds", type=int, default=8, help="Alternating chunks of each loop.")
     parser.add_argument("--batch", type=int, default=32, help="Batch size.")
@@ -113,14 +113,17 @@ def main():
         for _ in range(cli.rounds):
             for name, loop in loops.items():
                 times[name].append(time_chunk(loop, cli.chunk))
-    print(f"threads: {torch.get_num_threads()}, batch {cli.batch}, 32x32 MLP GAN step (D + R1 + G + EMA), "
-          f"{cli.rounds} alternating chunks of {cli.chunk} steps")
-    for name, values in times.items():
-        print(f"{name} step: min {min(values) * 1e3:.2f} ms, median {statistics.median(values) * 1e3:.2f} ms")
-    ratio_min = min(times["shared Trainer"]) / min(times["plain PyTorch loop"])
-    ratio_med = statistics.median(times["shared Trainer"]) / statistics.median(times["plain PyTorch loop"])
-    print(f"trainer / plain (min): {ratio_min:.3f}x (goal <= 1.05x)")
-    print(f"trainer / plain (median): {ratio_med:.3f}x")
+    rows = []
+    for name, tag in (("plain PyTorch loop", "plain"), ("shared Trainer", "trainer")):
+        rows.append(emit("train_overhead.step_ms", min(times[name]) * 1e3, "ms", tag, "min", B=cli.batch))
+        rows.append(emit("train_overhead.step_ms", statistics.median(times[name]) * 1e3, "ms", tag, "median", B=cli.batch))
+    for stat, pick in (("min", min), ("median", statistics.median)):
+        ratio = pick(times["shared Trainer"]) / pick(times["plain PyTorch loop"])
+        rows.append(emit("train_overhead.trainer_over_plain", ratio, "x", stat, B=cli.batch))
+    if cli.write:
+        write_markdown_table(cli.markdown, "train_overhead", rows, machine_info(),
+                             note=f"32x32 MLP GAN step (D + R1 + G + EMA), batch {cli.batch}, {cli.rounds} alternating chunks of "
+                                  f"{cli.chunk} steps per loop; goal: trainer / plain <= 1.05x.")
 
 
 if __name__ == "__main__":
