@@ -27,17 +27,14 @@ from facezoo.eval.toolkit import as_float_images, faceworld_verification, render
 from facezoo.face.identity_net import IdentityNet
 from facezoo.losses.identity import ArcFaceHead
 from facezoo.training.schedules import cosine_with_warmup
+from facezoo.training.args import add_faceworld_render_args
 from facezoo.training import Trainer, build_parser, parse_args
 
 
 def build_args(argv=None) -> argparse.Namespace:
     parser = build_parser("Train IdentityNet (ResNet + ArcFace margin loss) on FaceWorld identities.")
     add = parser.add_argument
-    add("--resolution", type=int, default=64, help="Image side of the FaceWorld renders and of the network input.")
-    add("--num_identities", type=int, default=1000, help="Train identities (classes) taken from FaceWorld's train split.")
-    add("--samples_per_identity", type=int, default=12, help="Renders per identity, rendered once and reused every epoch.")
-    add("--cache_path", type=str, default=None,
-        help="safetensors file holding the renders (reused when it matches the data flags; default: no cache file).")
+    add_faceworld_render_args(parser, num_identities=1000, samples_per_identity=12)
     add("--augment_shift", type=int, default=3, help="Random translation (pixels) applied to every training image.")
     add("--widths", type=int, nargs="+", default=[32, 64, 128, 192], help="ResNet stage widths.")
     add("--blocks", type=int, nargs="+", default=[1, 1, 1, 1], help="Residual blocks per stage.")
@@ -50,10 +47,7 @@ def build_args(argv=None) -> argparse.Namespace:
     add("--margin_warmup_steps", type=int, default=150, help="Steps over which the margin then grows to its value.")
     add("--warmup_steps", type=int, default=100, help="Linear learning-rate warm-up steps (cosine decay after).")
     add("--weight_decay", type=float, default=5e-4, help="AdamW weight decay.")
-    add("--eval_identities", type=int, default=200, help="FaceWorld test identities for the final verification.")
     add("--eval_samples_per_identity", type=int, default=4, help="Renders per test identity for verification.")
-    add("--data_seed", type=int, default=0, help="FaceWorld scene seed of the training renders (independent of --seed).")
-    add("--num_threads", type=int, default=1, help="torch CPU threads (1 lets two trainings share two cores).")
     return parse_args(parser, argv)
 
 

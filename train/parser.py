@@ -20,6 +20,7 @@ from facezoo.data.faceworld import FACE_CLASSES, SEMANTIC_CLASSES
 from facezoo.eval.toolkit import as_float_images, parser_metrics, render_faceworld
 from facezoo.face.parser import FaceParser
 from facezoo.training.schedules import cosine_with_warmup
+from facezoo.training.args import add_faceworld_render_args
 from facezoo.training import Trainer, build_parser, parse_args
 
 DATA_KEYS = ("image", "params", "landmarks", "semantic", "face_mask")  # the same renders as train/recon3d.py
@@ -28,20 +29,13 @@ DATA_KEYS = ("image", "params", "landmarks", "semantic", "face_mask")  # the sam
 def build_args(argv=None) -> argparse.Namespace:
     parser = build_parser("Train the FaceParser U-Net on FaceWorld semantic maps.")
     add = parser.add_argument
-    add("--resolution", type=int, default=64, help="Image side.")
-    add("--num_identities", type=int, default=3000, help="FaceWorld train identities rendered.")
-    add("--samples_per_identity", type=int, default=2, help="Renders per identity.")
-    add("--occluder_prob", type=float, default=0.2, help="Chance of an occluder in a training render.")
-    add("--data_seed", type=int, default=0, help="FaceWorld scene seed of the training renders.")
-    add("--cache_path", type=str, default=None, help="safetensors file of the renders (shared with train/recon3d.py).")
+    add_faceworld_render_args(parser, num_identities=3000, samples_per_identity=2, occluder_prob=0.2)
     add("--widths", type=int, nargs="+", default=[16, 32, 64, 128], help="U-Net widths, one per resolution.")
     add("--class_balance", type=float, default=0.0,
         help="Weight each class by frequency**(-this) in the loss (0: plain cross-entropy; 0.5: eyes and lips, a few "
              "pixels each at 64 px, are not drowned by skin, hair and background).")
     add("--warmup_steps", type=int, default=50, help="Linear learning-rate warm-up steps (cosine decay after).")
-    add("--eval_identities", type=int, default=200, help="FaceWorld test identities for the final metrics.")
     add("--eval_occluder_prob", type=float, default=0.2, help="Occluder probability of the test renders.")
-    add("--num_threads", type=int, default=1, help="torch CPU threads.")
     return parse_args(parser, argv)
 
 

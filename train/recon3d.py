@@ -23,6 +23,7 @@ from facezoo.data.faceworld import PARAM_SLICES
 from facezoo.eval.toolkit import FaceWorldProjector, as_float_images, recon3d_metrics, render_faceworld
 from facezoo.face.regressor import Recon3DRegressor
 from facezoo.training.schedules import cosine_with_warmup
+from facezoo.training.args import add_faceworld_render_args
 from facezoo.training import Trainer, build_parser, parse_args
 
 DATA_KEYS = ("image", "params", "landmarks", "semantic", "face_mask")
@@ -31,20 +32,13 @@ DATA_KEYS = ("image", "params", "landmarks", "semantic", "face_mask")
 def build_args(argv=None) -> argparse.Namespace:
     parser = build_parser("Train the 3DMM coefficient regressor on FaceWorld ground truth.")
     add = parser.add_argument
-    add("--resolution", type=int, default=64, help="Image side.")
-    add("--num_identities", type=int, default=3000, help="FaceWorld train identities rendered.")
-    add("--samples_per_identity", type=int, default=2, help="Renders per identity.")
-    add("--occluder_prob", type=float, default=0.2, help="Chance of an occluder in a training render.")
-    add("--data_seed", type=int, default=0, help="FaceWorld scene seed of the training renders.")
-    add("--cache_path", type=str, default=None, help="safetensors file of the renders (shared with train/parser.py).")
+    add_faceworld_render_args(parser, num_identities=3000, samples_per_identity=2, occluder_prob=0.2)
     add("--widths", type=int, nargs="+", default=[32, 64, 128, 192], help="ResNet stage widths.")
     add("--blocks", type=int, nargs="+", default=[1, 1, 1, 1], help="Residual blocks per stage.")
     add("--stem_stride", type=int, default=1, help="Stride of the stem convolution.")
     add("--lambda_landmarks", type=float, default=1.0, help="Weight of the landmark reprojection loss.")
     add("--warmup_steps", type=int, default=50, help="Linear learning-rate warm-up steps (cosine decay after).")
     add("--weight_decay", type=float, default=1e-4, help="AdamW weight decay.")
-    add("--eval_identities", type=int, default=200, help="FaceWorld test identities for the final metrics.")
-    add("--num_threads", type=int, default=1, help="torch CPU threads.")
     return parse_args(parser, argv)
 
 

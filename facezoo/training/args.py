@@ -134,3 +134,26 @@ def _validate(args: argparse.Namespace) -> argparse.Namespace:
     if getattr(args, "gradient_accumulation_steps", 1) < 1:
         raise ValueError("--gradient_accumulation_steps must be >= 1.")
     return args
+
+
+def add_faceworld_render_args(
+    parser: argparse.ArgumentParser,
+    num_identities: int,
+    samples_per_identity: int,
+    occluder_prob: Optional[float] = None,
+) -> None:
+    """Flags of the scripts that train on a fixed set of FaceWorld renders, rendered once and cached (the toolkit's
+    identity, 3DMM and parser networks): resolution, how many identities and renders, the scene seed, the cache file,
+    the test identities of the final metrics and the CPU threads. Defaults that differ per script are arguments."""
+    add = parser.add_argument
+    add("--resolution", type=int, default=64, help="Image side of the FaceWorld renders and of the network input.")
+    add("--num_identities", type=int, default=num_identities, help="Train identities taken from FaceWorld's train split.")
+    add("--samples_per_identity", type=int, default=samples_per_identity,
+        help="Renders per identity, rendered once and reused every epoch.")
+    if occluder_prob is not None:
+        add("--occluder_prob", type=float, default=occluder_prob, help="Probability of an occluder in a training render.")
+    add("--data_seed", type=int, default=0, help="FaceWorld scene seed of the training renders (independent of --seed).")
+    add("--cache_path", type=str, default=None,
+        help="safetensors file holding the renders (reused when it matches the data flags; default: no cache file).")
+    add("--eval_identities", type=int, default=200, help="FaceWorld test identities for the final metrics.")
+    add("--num_threads", type=int, default=1, help="torch CPU threads (1 lets two trainings share two cores).")
