@@ -106,9 +106,9 @@ def to_unit_range(images: torch.Tensor) -> torch.Tensor:
     return (images + 1.0) / 2.0
 
 
-def make_stream(args, keys, seed_offset: int = 0) -> torch.utils.data.DataLoader:
+def make_stream(args, keys) -> torch.utils.data.DataLoader:
     stream = FaceWorldStream(split="train", size=args.resolution, batch_size=args.train_batch_size,
-                             seed=args.seed + seed_offset, keys=keys, num_identities=args.num_identities)
+                             seed=args.seed, keys=keys, num_identities=args.num_identities)
     return torch.utils.data.DataLoader(stream, batch_size=None, num_workers=args.dataloader_num_workers)
 
 
@@ -147,7 +147,8 @@ def train_e1(args) -> Path:
         with trainer.accumulate(e1):
             x = to_model_range(batch["image"].to(trainer.accelerator.device))
             target = raw_pose_expression(batch).to(x.device)
-            loss = _e1_loss(e1, trainer, x, target)
+            # forward through the prepared (possibly DDP-wrapped) module so gradients synchronise across ranks
+            loss = trainer.accelerator.unwrap_model(e1).prediction_loss(e1(x), target)
             trainer.accelerator.backward(loss)
             optimizer.step()
             scheduler.step()
@@ -159,13 +160,6 @@ def train_e1(args) -> Path:
     trainer.accelerator.wait_for_everyone()
     trainer.finish()
     return folder
-
-
-def _e1_loss(e1, trainer, x, target):
-    """Eq. 7 through the prepared (possibly DDP-wrapped) module, so gradients synchronise across ranks."""
-    core = trainer.accelerator.unwrap_model(e1)
-    diff = e1(x) - core.raw_to_feature(target)
-    return (diff.pow(2) * core.weights.to(diff)).sum(1).mean()
 
 
 # ------------------------------------------------------------------------------------------------------------ stage 2

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import torch
 
-from facezoo.eval.features import diversity_score, frechet_distance
+from facezoo.eval.features import diversity_score, extract_features, frechet_distance
 from facezoo.eval.report import EvaluationUnavailable, Report
 from facezoo.eval.verification import cosine_similarity, kfold_accuracy
 from facezoo.utils.images import make_grid
@@ -53,8 +53,9 @@ def load_models(model: str):
 
 
 @torch.no_grad()
-def embed(judge, images01: torch.Tensor, batch: int = 128) -> np.ndarray:
-    return torch.cat([judge(images01[i : i + batch]).normalized for i in range(0, len(images01), batch)]).numpy()
+def embed(judge, images01: torch.Tensor) -> np.ndarray:
+    """The judge's L2-normalised embeddings of faces in [0, 1], in batches."""
+    return extract_features(images01, lambda x: judge(x).normalized, batch_size=128)
 
 
 @torch.no_grad()

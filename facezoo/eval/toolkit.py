@@ -20,6 +20,7 @@ from typing import Callable, Dict, Iterable, Optional
 import numpy as np
 import torch
 
+from facezoo.eval.features import extract_features
 from facezoo.eval.verification import pairwise_cosine, roc_auc, tar_at_far
 
 EmbedFn = Callable[[torch.Tensor], torch.Tensor]
@@ -92,8 +93,9 @@ def as_float_images(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def embed(embed_fn: EmbedFn, images: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
-    return torch.cat([embed_fn(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+def embed(embed_fn: EmbedFn, images: torch.Tensor, batch_size: int = 128) -> np.ndarray:
+    """`embed_fn` over `images` in batches (the metrics library's `extract_features`, without gradients)."""
+    return extract_features(images, embed_fn, batch_size=batch_size)
 
 
 def faceworld_verification(embed_fn: EmbedFn, size: int = 64, num_identities: int = 200, samples_per_identity: int = 4,

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Any, Dict, List, Optional, Sequence, Union
+from types import MappingProxyType
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 from diffusers import DiffusionPipeline
@@ -38,7 +39,8 @@ class FacePipeline(DiffusionPipeline):
     #: The square input size networks of this pipeline take, used by `prepare_images`.
     image_size: int = 64
 
-    card_info: Dict[str, Any] = {}
+    #: read-only default; `from_pretrained` sets a per-instance dict
+    card_info: Mapping[str, Any] = MappingProxyType({})
 
     @classmethod
     def from_pretrained(cls, pretrained_model_name_or_path: Union[str, os.PathLike], **kwargs: Any):

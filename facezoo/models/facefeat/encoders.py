@@ -83,8 +83,13 @@ class FaceFeatRegressor(FaceModelMixin, ConfigMixin):
         return feature * self.std.to(feature) + self.mean.to(feature)
 
     def loss(self, images: torch.Tensor, raw_target: torch.Tensor) -> torch.Tensor:
-        """Eq. 7: ``(E_1(x) - f_gt)^T W_3d (E_1(x) - f_gt)`` on standardised features, averaged over the batch."""
-        diff = self(images) - self.raw_to_feature(raw_target)
+        """Eq. 7 of E_1's own prediction on `images`, see `prediction_loss`."""
+        return self.prediction_loss(self(images), raw_target)
+
+    def prediction_loss(self, prediction: torch.Tensor, raw_target: torch.Tensor) -> torch.Tensor:
+        """Eq. 7: ``(E_1(x) - f_gt)^T W_3d (E_1(x) - f_gt)`` on standardised features, averaged over the batch.
+        Takes the prediction so a training script can produce it through its (possibly DDP-wrapped) module."""
+        diff = prediction - self.raw_to_feature(raw_target)
         return (diff.pow(2) * self.weights.to(diff)).sum(1).mean()
 
     def expression_coefficients(self, expression) -> torch.Tensor:
